@@ -1,0 +1,80 @@
+/**
+ * The few error types the action raises. Each carries a message written for the person
+ * reading the workflow log: what is wrong, the offending value, and how to fix it.
+ */
+
+/** A workflow input is missing or malformed. Raised before anything is sent. */
+export class InputError extends Error {
+  override readonly name: string = 'InputError';
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where in a post file a problem is; lines and columns are 1-based. */
+export interface FilePosition {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+/** A post file is invalid (YAML, schema, template). Raised before anything is sent. */
+export class PostFileError extends Error {
+  override readonly name: string = 'PostFileError';
+  constructor(
+    readonly position: FilePosition,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get location(): string {
+    const { file, line, column } = this.position;
+    return [file, line, line !== undefined ? column : undefined].filter((p) => p !== undefined).join(':');
+  }
+}
+
+/** Several invalid inputs or files, reported together so the user fixes them in one go. */
+export class ValidationErrors extends Error {
+  override readonly name: string = 'ValidationErrors';
+  constructor(readonly errors: Array<InputError | PostFileError>) {
+    super(errors.map((e) => (e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)).join('\n'));
+  }
+}
+
+/**
+ * Publishing a target failed. `retryable` says whether sending the very same request again
+ * may succeed; `outcomeUnknown` says the request may have reached the platform, so the post
+ * may exist even though no answer came back.
+ */
+export class PublishError extends Error {
+  override readonly name: string = 'PublishError';
+  readonly retryable: boolean;
+  readonly outcomeUnknown: boolean;
+  readonly code: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    opts: { retryable?: boolean; outcomeUnknown?: boolean; code?: string; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.retryable = opts.retryable ?? false;
+    this.outcomeUnknown = opts.outcomeUnknown ?? false;
+    this.code = opts.code;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

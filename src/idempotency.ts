@@ -1,0 +1,66 @@
+/**
+ * Idempotency keys: the same on every re-run of the same step, different for every
+ * genuinely different post (design §2). Publishers receive keys; they never derive them.
+ */
+import { createHash } from 'node:crypto';
+import type { RunContext } from './context.js';
+
+export const MAX_KEY_LENGTH = 128;
+export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const PREFIX = 'lmpa';
+
+/** The target part of a key: the platform and the account it is posted as. */
+export interface KeyTarget {
+  platform: string;
+  account: string;
+}
+
+function digest(parts: readonly string[]): string {
+  // JSON framing keeps ('ab','c') and ('a','bc') apart.
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
+}
+
+function keyFor(kind: string, platform: string, parts: readonly string[]): string {
+  return `${PREFIX}-${kind}-${platform}-${digest(parts)}`;
+}
+
+/**
+ * Inline posts (from workflow inputs): repository + commit + workflow + job + step + target.
+ * Run id and run attempt are deliberately absent: a re-run must produce the same key.
+ * Matrix legs share the key on purpose: a matrix posts once.
+ */
+export function inlinePostKey(ctx: Pick<RunContext, 'repository' | 'sha' | 'workflow' | 'job' | 'step'>, target: KeyTarget): string {
+  return keyFor('in', target.platform, ['inline', ctx.repository, ctx.sha, ctx.workflow, ctx.job, ctx.step, target.platform, target.account]);
+}
+
+/**
+ * File posts: repository + the post's identity (its `id`, else its path and document index)
+ * + target. Independent of the commit, so a later commit or a cron run sees the same key.
+ */
+export function filePostKey(repository: string, postIdentity: string, target: KeyTarget): string {
+  return keyFor('f', target.platform, ['file', repository, postIdentity, target.platform, target.account]);
+}
+
+/**
+ * A user-given key. With one target it is used as given; with several, each target gets the
+ * given key plus a short target suffix, since one key may carry only one post.
+ */
+export function explicitKey(given: string, target: KeyTarget, targetCount: number): string {
+  if (targetCount <= 1) return given;
+  const suffix = `-${target.platform}-${digest([target.platform, target.account]).slice(0, 8)}`;
+  return given.length + suffix.length <= MAX_KEY_LENGTH ? given + suffix : keyFor('x', target.platform, [given, target.platform, target.account]);
+}
+
+/**
+ * A key for a part of a post (the n-th post of a thread, a first comment) or for the next
+ * attempt after a replayed transient failure: deterministic, so re-runs find the same one.
+ */
+export function childKey(parent: string, part: string): string {
+  const suffix = `-${part}`;
+  if (parent.length + suffix.length <= MAX_KEY_LENGTH && /^[A-Za-z0-9_-]+$/.test(part)) return parent + suffix;
+  return `${PREFIX}-c-${digest([parent, part])}`;
+}
+
+export function isValidKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}

@@ -1,0 +1,272 @@
+/**
+ * Every workflow input, parsed in one place into one typed settings object. Parsing is a
+ * pure function of the raw strings (`parseInputs`), so most input tests need no runner.
+ */
+import { parse as parseYaml } from 'yaml';
+import * as z from 'zod';
+import { InputError } from './errors.js';
+import { KEY_PATTERN } from './idempotency.js';
+import { normalizePlatform, PLATFORMS } from './platforms.js';
+import { DIRECT_ACCOUNTS, type PostInput } from './post-schema.js';
+
+export const PUBLISHER_CHOICES = ['auto', 'letmepost', 'bluesky', 'mastodon'] as const;
+export type PublisherChoice = (typeof PUBLISHER_CHOICES)[number];
+
+export interface Settings {
+  publisher: PublisherChoice;
+  letmepost: { token?: string; apiUrl: string };
+  bluesky: { identifier?: string; appPassword?: string; service: string };
+  mastodon: { server?: string; token?: string };
+  /** The post given by inputs (`text`/`thread`), before schema validation; undefined for file posts. */
+  inline?: PostInput;
+  files: string[];
+  select: 'added' | 'all';
+  idempotencyKey?: string;
+  dryRun: boolean;
+  githubToken?: string;
+  ledger: 'commit-status' | 'off';
+  timeoutSeconds: number;
+  requestTimeoutSeconds: number;
+}
+
+export const DEFAULT_FILES = ['posts/**/*.yml', 'posts/**/*.yaml'];
+
+/** The input each field of the post model comes from, for error messages. */
+export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
+  text: 'text',
+  thread: 'thread',
+  targets: 'targets',
+  media: 'media',
+  scheduledAt: 'scheduled-at',
+  firstComment: 'first-comment',
+  pinterest: 'pinterest-board-id',
+  'pinterest.destinationUrl': 'pinterest-destination-url',
+  'pinterest.title': 'pinterest-title',
+  threads: 'threads-reply-to-id',
+  'bluesky.linkCard': 'link-card',
+  'bluesky.threadNumbering': 'thread-numbering',
+  'mastodon.visibility': 'mastodon-visibility',
+  'mastodon.language': 'mastodon-language',
+  'mastodon.spoilerText': 'mastodon-spoiler-text',
+  'mastodon.sensitive': 'mastodon-sensitive',
+};
+
+export type GetInput = (name: string) => string;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Quotes a user value for a message, shortened so a long text does not flood the log. */
+export function quote(value: string, max = 80): string {
+  const oneLine = value.replace(/\n/g, '\\n');
+  return `'${oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine}'`;
+}
+
+class InputReader {
+  readonly errors: InputError[] = [];
+  constructor(private readonly get: GetInput) {}
+
+  str(name: string): string | undefined {
+    const value = this.get(name).trim();
+    return value === '' ? undefined : value;
+  }
+
+  /** Text inputs keep their inner whitespace and newlines; only a trailing newline from YAML block scalars goes. */
+  text(name: string): string | undefined {
+    const value = this.get(name).replace(/\s+$/, '');
+    return value.trim() === '' ? undefined : value;
+  }
+
+  fail(name: string, message: string): undefined {
+    this.errors.push(new InputError(name, `Input '${name}' ${message}`));
+    return undefined;
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    const value = this.str(name);
+    if (value === undefined) return fallback;
+    if ((choices as readonly string[]).includes(value.toLowerCase())) return value.toLowerCase() as T;
+    this.fail(name, `is ${quote(value)}; expected one of ${choices.join(', ')}`);
+    return fallback;
+  }
+
+  bool(name: string, fallback: boolean): boolean;
+  bool(name: string): boolean | undefined;
+  bool(name: string, fallback?: boolean): boolean | undefined {
+    const value = this.str(name);
+    if (value === undefined) return fallback;
+    if (['true', 'True', 'TRUE'].includes(value)) return true;
+    if (['false', 'False', 'FALSE'].includes(value)) return false;
+    this.fail(name, `is ${quote(value)}; expected true or false`);
+    return fallback;
+  }
+
+  seconds(name: string, fallback: number, min: number, max: number): number {
+    const value = this.str(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.fail(name, `is ${quote(value)}; expected a whole number of seconds from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  url(name: string, fallback?: string): string | undefined {
+    const value = this.str(name) ?? fallback;
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'https:' || url.protocol === 'http:') return value.replace(/\/+$/, '');
+    } catch {
+      // reported below
+    }
+    return this.fail(name, `is ${quote(value)}; expected an http(s) URL such as ${fallback ?? 'https://example.social'}`);
+  }
+
+  /** A YAML (or JSON) list input; `example` shows the expected shape in the error. */
+  yamlList(name: string, example: string): unknown[] | undefined {
+    const value = this.str(name);
+    if (value === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(value, { maxAliasCount: 50 });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      return this.fail(name, `is not valid YAML (${reason}); expected a list such as:\n${example}`);
+    }
+    if (parsed === null || parsed === undefined) return undefined;
+    if (!Array.isArray(parsed)) return this.fail(name, `must be a YAML list (one '- ' item per entry), for example:\n${example}`);
+    return parsed;
+  }
+}
+
+/** Reads the inputs that describe one inline post, or undefined when no `text`/`thread` is given. */
+function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLetmepostToken: boolean, hasBlueskyLogin: boolean): PostInput | undefined {
+  const text = r.text('text');
+  const thread = r.yamlList('thread', "  - 'First post'\n  - 'Second post'");
+  if (text === undefined && thread === undefined) return undefined;
+
+  const targets = r.yamlList('targets', '  - platform: bluesky\n    account: 00000000-0000-0000-0000-000000000000\n  - platform: bluesky\n    account: bluesky');
+  let targetList: unknown[] | undefined = targets;
+  if (targetList === undefined) {
+    const rawPlatform = r.str('platform');
+    const platform = rawPlatform === undefined ? (publisher === 'bluesky' || publisher === 'mastodon' ? publisher : undefined) : normalizePlatform(rawPlatform);
+    if (rawPlatform === undefined && platform === undefined) {
+      r.fail('platform', `is required with 'text'; set it to one of ${PLATFORMS.join(', ')} (or give a 'targets' list to cross-post)`);
+    } else if (platform === undefined) {
+      r.fail('platform', `is ${quote(rawPlatform!)}; expected one of ${PLATFORMS.join(', ')} (x is accepted for twitter)`);
+    } else {
+      const account = inlineAccount(r, publisher, platform, hasLetmepostToken, hasBlueskyLogin);
+      if (account !== undefined) targetList = [{ platform, account }];
+    }
+  } else if (r.str('platform') !== undefined || r.str('account-id') !== undefined) {
+    r.fail('targets', "cannot be combined with 'platform' or 'account-id'; put every target in the 'targets' list");
+  }
+
+  const post: Record<string, unknown> = {
+    text,
+    thread,
+    targets: targetList ?? [],
+    media: r.yamlList('media', '  - path: assets/screenshot.png\n    alt: The new dashboard\n  - url: https://example.com/banner.jpg\n    alt: Release banner'),
+    scheduledAt: r.str('scheduled-at'),
+    firstComment: r.text('first-comment'),
+  };
+  const boardId = r.str('pinterest-board-id');
+  const destinationUrl = r.str('pinterest-destination-url');
+  const title = r.str('pinterest-title');
+  if (boardId !== undefined || destinationUrl !== undefined || title !== undefined) post.pinterest = { boardId: boardId ?? '', destinationUrl, title };
+  const replyToId = r.str('threads-reply-to-id');
+  if (replyToId !== undefined) post.threads = { replyToId };
+  const linkCard = r.bool('link-card');
+  const threadNumbering = r.bool('thread-numbering');
+  if (linkCard !== undefined || threadNumbering !== undefined) post.bluesky = { linkCard, threadNumbering };
+  const visibility = r.str('mastodon-visibility');
+  const language = r.str('mastodon-language');
+  const spoilerText = r.text('mastodon-spoiler-text');
+  const sensitive = r.bool('mastodon-sensitive');
+  if ([visibility, language, spoilerText, sensitive].some((v) => v !== undefined)) post.mastodon = { visibility, language, spoilerText, sensitive };
+  return dropUndefined(post) as PostInput;
+}
+
+/** Which account an inline target posts as: the letmepost account id, or a direct adapter. */
+function inlineAccount(r: InputReader, publisher: PublisherChoice, platform: string, hasLetmepostToken: boolean, hasBlueskyLogin: boolean): string | undefined {
+  const accountId = r.str('account-id');
+  const direct =
+    publisher === 'bluesky' || publisher === 'mastodon'
+      ? publisher
+      : publisher === 'auto' && platform === 'mastodon'
+        ? 'mastodon'
+        : publisher === 'auto' && platform === 'bluesky' && hasBlueskyLogin && !hasLetmepostToken && accountId === undefined
+          ? 'bluesky'
+          : undefined;
+  if (direct !== undefined) {
+    if (direct !== platform) return r.fail('publisher', `is '${direct}' but 'platform' is '${platform}'; the ${direct} publisher posts only to ${direct}`);
+    return direct;
+  }
+  if (platform === 'mastodon') return r.fail('publisher', "is 'letmepost', which does not serve Mastodon; use 'publisher: mastodon' (or 'auto') with 'mastodon-server' and 'mastodon-token'");
+  if (accountId === undefined) {
+    const alt = platform === 'bluesky' ? " (or, to post to Bluesky without letmepost, set 'bluesky-identifier' and 'bluesky-app-password' instead of 'letmepost-token')" : '';
+    return r.fail('account-id', `is required to post through letmepost; set it to the connected ${platform} account's id (a uuid from the letmepost dashboard or GET /v1/accounts)${alt}`);
+  }
+  if ((DIRECT_ACCOUNTS as readonly string[]).includes(accountId)) return accountId;
+  if (!isUuid(accountId)) return r.fail('account-id', `is ${quote(accountId)}, which is not a uuid; copy the account id from the letmepost dashboard (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)`);
+  return accountId.toLowerCase();
+}
+
+function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+
+/** Parses every input. Throws one InputError per problem, all at once, before anything is sent. */
+export function parseInputs(get: GetInput): { settings: Settings; errors: InputError[] } {
+  const r = new InputReader(get);
+  const publisher = r.choice('publisher', PUBLISHER_CHOICES, 'auto');
+  const letmepostToken = r.str('letmepost-token');
+  const blueskyIdentifier = r.str('bluesky-identifier');
+  const blueskyAppPassword = r.str('bluesky-app-password');
+  const idempotencyKey = r.str('idempotency-key');
+  if (idempotencyKey !== undefined && !KEY_PATTERN.test(idempotencyKey)) {
+    r.fail('idempotency-key', `is ${quote(idempotencyKey)}; use 1 to 128 letters, digits, '-' or '_' (for example release-v1-2-0)`);
+  }
+  const inline = readInlinePost(r, publisher, letmepostToken !== undefined, blueskyIdentifier !== undefined && blueskyAppPassword !== undefined);
+  const files = r.str('files');
+  const settings: Settings = {
+    publisher,
+    letmepost: { token: letmepostToken, apiUrl: r.url('letmepost-api-url', 'https://api.letmepost.dev') ?? 'https://api.letmepost.dev' },
+    bluesky: { identifier: blueskyIdentifier, appPassword: blueskyAppPassword, service: r.url('bluesky-service', 'https://bsky.social') ?? 'https://bsky.social' },
+    mastodon: { server: r.url('mastodon-server'), token: r.str('mastodon-token') },
+    inline,
+    files: files === undefined ? DEFAULT_FILES : files.split('\n').map((f) => f.trim()).filter((f) => f && !f.startsWith('#')),
+    select: r.choice('select', ['added', 'all'] as const, 'added'),
+    idempotencyKey,
+    dryRun: r.bool('dry-run', false),
+    githubToken: r.str('github-token'),
+    ledger: r.choice('ledger', ['commit-status', 'off'] as const, 'commit-status'),
+    timeoutSeconds: r.seconds('timeout-seconds', 300, 10, 6 * 3600),
+    requestTimeoutSeconds: r.seconds('request-timeout-seconds', 30, 1, 600),
+  };
+  return { settings, errors: r.errors };
+}
+
+/** Turns a schema issue on the inline post into an InputError naming the input. */
+export function inlineIssueToInputError(issue: z.core.$ZodIssue, post: PostInput): InputError {
+  const path = issue.path.map(String);
+  const input = POST_FIELD_INPUTS[path.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[path[0] ?? ''] ?? path[0] ?? 'text';
+  const value = valueAt(post, issue.path);
+  const shown = typeof value === 'string' ? ` is ${quote(value)};` : '';
+  const where = path.length > 1 && (input === 'media' || input === 'targets' || input === 'thread') ? ` (item ${Number(path[1]) + 1}${path.length > 2 ? `, '${path.slice(2).join('.')}'` : ''})` : '';
+  return new InputError(input, `Input '${input}'${where}${shown} ${issue.message}`);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}

@@ -1,0 +1,72 @@
+/**
+ * The seam between the orchestrator and the networks: one Publisher per network. A
+ * publisher receives fully validated targets with their idempotency keys and turns the key
+ * into a guarantee on its platform.
+ */
+import type { ResolvedMedia } from '../media.js';
+import type { Platform } from '../platforms.js';
+import type { PostDefinition } from '../post-schema.js';
+
+export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon';
+
+/**
+ * published / queued: done. waiting: not due yet (Bluesky has no native scheduling).
+ * validated: dry run. failed: transient, a re-run retries. rejected: permanent.
+ * unknown: the outcome could not be learnt (see the message).
+ */
+export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'failed' | 'rejected' | 'unknown';
+
+/** One post target ready to send: everything checked, nothing left to derive. */
+export interface PlannedTarget {
+  /** Human label for logs and the summary: the post file (and document) or 'inputs'. */
+  label: string;
+  publisher: PublisherKind;
+  platform: Platform;
+  /** letmepost account id, or 'bluesky' / 'mastodon' for the direct adapters. */
+  account: string;
+  idempotencyKey: string;
+  /** The texts to post: one, or several for a thread. */
+  texts: string[];
+  media: ResolvedMedia[];
+  /** UTC, with Z. */
+  scheduledAt?: string;
+  firstComment?: string;
+  /** A stable time for platforms that need one (Bluesky record keys): epoch ms. */
+  anchorTime?: number;
+  post: PostDefinition;
+}
+
+export interface TargetResult {
+  label: string;
+  publisher: PublisherKind;
+  platform: Platform;
+  /** Which post of a thread (1-based) or 'first-comment'; absent for a single post. */
+  part?: string;
+  status: TargetStatus;
+  uri?: string;
+  url?: string;
+  cid?: string;
+  id?: string;
+  scheduledAt?: string;
+  idempotencyKey: string;
+  replayed: boolean;
+  warnings: string[];
+  error?: string;
+}
+
+export interface Log {
+  info(message: string): void;
+  warning(message: string): void;
+  debug(message: string): void;
+}
+
+export interface Publisher {
+  readonly kind: PublisherKind;
+  /**
+   * Publishes (or schedules) one target and returns one result per post written (a thread
+   * yields several). Throws PublishError when the target cannot be published.
+   */
+  publish(target: PlannedTarget): Promise<TargetResult[]>;
+  /** The exact request(s) a publish would send, secrets redacted: shown by dry-run. */
+  describe(target: PlannedTarget): Promise<unknown>;
+}
