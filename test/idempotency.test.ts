@@ -54,11 +54,11 @@ describe('file post keys', () => {
     expect(filePostKey('octo/widgets', 'v2-launch', target)).toBe(filePostKey('octo/widgets', 'v2-launch', target));
   });
   it.each([
-    ['another post identity', ['octo/widgets', 'v3-launch', target]],
-    ['another repository', ['octo/gadgets', 'v2-launch', target]],
-    ['another target', ['octo/widgets', 'v2-launch', { ...target, platform: 'linkedin' }]],
-  ] as const)('%s gets another key', (_, args) => {
-    expect(filePostKey(...args)).not.toBe(filePostKey('octo/widgets', 'v2-launch', target));
+    ['another post identity', 'octo/widgets', 'v3-launch', target],
+    ['another repository', 'octo/gadgets', 'v2-launch', target],
+    ['another target', 'octo/widgets', 'v2-launch', { ...target, platform: 'linkedin' }],
+  ])('%s gets another key', (_, repository, identity, other) => {
+    expect(filePostKey(repository, identity, other)).not.toBe(filePostKey('octo/widgets', 'v2-launch', target));
   });
 });
 

@@ -52,6 +52,13 @@ const Rule = {
   bodyMismatch: 'idempotency_key.body_mismatch',
 } as const;
 
+/** The input to look at, per error code. */
+const INPUT_OF_CODE: Record<string, string> = {
+  [Code.unauthenticated]: 'letmepost-token',
+  [Code.unauthorized]: 'letmepost-token',
+  [Code.notFound]: 'account-id',
+};
+
 /** What to tell the user to do, per error code, when the server gives no remediation. */
 const HINTS: Record<string, string> = {
   [Code.unauthenticated]: "check the 'letmepost-token' secret: it is missing, revoked or mistyped",
@@ -136,6 +143,8 @@ export function describeApiError(httpStatus: number, envelope: ErrorEnvelope | u
   if (envelope?.message) parts.push(envelope.message.replace(/\.$/, ''));
   const fix = envelope?.remediation ?? (envelope?.code ? HINTS[envelope.code] : undefined);
   if (fix) parts.push(`Fix: ${fix.replace(/\.$/, '')}`);
+  const input = envelope?.code ? INPUT_OF_CODE[envelope.code] : undefined;
+  if (input && envelope?.remediation) parts.push(`Check the input '${input}'`);
   if (envelope?.platformResponse?.resetAt) parts.push(`Quota resets at ${envelope.platformResponse.resetAt}`);
   const id = envelope?.requestId ?? requestId;
   if (id) parts.push(`Request id: ${id}`);
@@ -185,7 +194,7 @@ export class LetmepostPublisher implements Publisher {
         key = next;
         continue;
       }
-      return [this.result(target, key, outcome)];
+      return [this.result(target, outcome.key, outcome)];
     }
   }
 
@@ -261,7 +270,8 @@ export class LetmepostPublisher implements Publisher {
   }
 
   /** Sends the post until it has an answer, falling back to the `targets[]` shape once. */
-  private async send(target: PlannedTarget, media: MediaItem[], key: string, uploaded: boolean): Promise<PostOutcome> {
+  /** Returns the outcome and the key it was sent under (the batch shape uses a derived one). */
+  private async send(target: PlannedTarget, media: MediaItem[], key: string, uploaded: boolean): Promise<PostOutcome & { key: string }> {
     const what = `${target.label} → ${target.platform}`;
     if (!this.batchShape) {
       try {
@@ -278,7 +288,7 @@ export class LetmepostPublisher implements Publisher {
     return this.post(what, childKey(key, 'batch'), this.body(target, media, true), uploaded);
   }
 
-  private async post(what: string, key: string, body: string, uploaded: boolean): Promise<PostOutcome> {
+  private async post(what: string, key: string, body: string, uploaded: boolean): Promise<PostOutcome & { key: string }> {
     const bytes = Buffer.from(body, 'utf8');
     this.config.log.info(`${what}: POST /v1/posts with Idempotency-Key ${key}`);
     // A replay answers our own earlier attempt when that attempt may have reached the server
@@ -301,9 +311,14 @@ export class LetmepostPublisher implements Publisher {
           if (error instanceof PublishError && error.outcomeUnknown) ownAttemptMayHaveLanded = true;
           throw error;
         });
-        const outcome = this.interpret(response, uploaded);
-        if (ownAttemptMayHaveLanded) outcome.replayed = false;
-        return outcome;
+        try {
+          const outcome = { ...this.interpret(response, uploaded), key };
+          if (ownAttemptMayHaveLanded) outcome.replayed = false;
+          return outcome;
+        } catch (error) {
+          if (error instanceof PublishError && error.outcomeUnknown) ownAttemptMayHaveLanded = true;
+          throw error;
+        }
       },
       this.policy,
       this.config.log,
