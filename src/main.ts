@@ -3,6 +3,7 @@
  * keys) → publish → report. The only place that talks to the runner and sets failure.
  */
 import * as core from '@actions/core';
+import { localCommitTime, payloadCommitTime } from './commit-time.js';
 import { runContextFromEnv, type RunContext } from './context.js';
 import { errorMessage, InputError, PostFileError, PublishError } from './errors.js';
 import { inlineIssueToInputError, parseInputs, POST_FIELD_INPUTS, type Settings } from './inputs.js';
@@ -49,6 +50,35 @@ async function plan(settings: Settings, ctx: RunContext, now: number, errors: Ar
     return [];
   }
   return planPost(parsed.data, inlineSource(ctx, core.getInput('targets').trim() !== ''), { ctx, idempotencyKey: settings.idempotencyKey, now }, errors);
+}
+
+/**
+ * Bluesky record keys and createdAt come from a stable time: the scheduled time, else the
+ * time of the post's commit, the same on every re-run.
+ */
+async function resolveAnchorTimes(targets: PlannedTarget[], ctx: RunContext, errors: Array<InputError | PostFileError>, required: boolean): Promise<void> {
+  const needing = targets.filter((t) => t.publisher === 'bluesky' && t.anchorTime === undefined);
+  if (needing.length === 0) return;
+  let commitTime: number | undefined;
+  for (const t of needing) {
+    if (t.scheduledAt) {
+      t.anchorTime = Date.parse(t.scheduledAt);
+      continue;
+    }
+    commitTime ??= (await localCommitTime(ctx.workspace, ctx.sha)) ?? payloadCommitTime(ctx, ctx.sha);
+    if (commitTime === undefined) {
+      // A dry run still shows everything else; its record keys are then marked provisional.
+      if (!required) return;
+      errors.push(
+        new InputError(
+          'bluesky-identifier',
+          `Posting to Bluesky directly needs the time of commit ${ctx.sha.slice(0, 7) || '(unknown)'} to derive its record keys (that is what makes re-runs safe), and it could not be read: add 'actions/checkout' before this step`,
+        ),
+      );
+      return;
+    }
+    t.anchorTime = commitTime;
+  }
 }
 
 /** Credentials each publisher needs; missing ones are input errors, found before sending. */
@@ -107,7 +137,9 @@ async function publishTarget(publisher: Publisher, target: PlannedTarget): Promi
     return results;
   } catch (error) {
     const message = redact(errorMessage(error));
-    const status = error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && error.code === 'failed' ? 'failed' : 'rejected';
+    // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
+    const status =
+      error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
     return [{ label: target.label, publisher: target.publisher, platform: target.platform, status, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [], error: message }];
   }
 }
@@ -132,6 +164,7 @@ async function runAction(): Promise<void> {
   core.debug(`Context: repository=${ctx.repository} sha=${ctx.sha} workflow=${ctx.workflow} job=${ctx.job} step=${ctx.step} event=${ctx.eventName} run=${ctx.runId}#${ctx.runAttempt}`);
 
   const targets = errors.length === 0 ? await plan(settings, ctx, started, errors) : [];
+  await resolveAnchorTimes(targets, ctx, errors, !settings.dryRun);
   const kinds = new Set(targets.map((t) => t.publisher));
   if (!settings.dryRun) errors.push(...credentialErrors(settings, kinds));
   if (errors.length > 0) {

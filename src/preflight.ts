@@ -117,6 +117,10 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     }
   }
 
+  if (post.scheduledAt !== undefined && publisher === 'mastodon' && texts.length > 1) {
+    add(['thread'], `is a thread, which Mastodon cannot schedule (a reply needs its parent to exist); post it unscheduled, or schedule a single text`);
+  }
+
   // First comment.
   if (post.firstComment !== undefined) {
     if (platform !== 'bluesky') add(['firstComment'], `is set, but first comments are supported on Bluesky only (this target is ${limits.displayName}); remove it or post it as a separate step`);

@@ -46,7 +46,7 @@ export async function withRetries<T>(
       if (!error.retryable || n >= policy.maxAttempts || delay >= remaining) {
         const why = !error.retryable ? '' : n >= policy.maxAttempts ? ` (gave up after ${n} attempts)` : ` (gave up: the step's deadline leaves no time for another attempt)`;
         if (!outcomeUnknown || error.outcomeUnknown) {
-          throw why ? new PublishError(`${error.message}${why}`, { outcomeUnknown: error.outcomeUnknown, code: error.code, cause: error }) : error;
+          throw why ? new PublishError(`${error.message}${why}`, { retryable: error.retryable, outcomeUnknown: error.outcomeUnknown, code: error.code, cause: error }) : error;
         }
         throw new PublishError(`${error.message}${why}. An earlier attempt reached the server without an answer, so the post may have been published`, {
           outcomeUnknown: true,

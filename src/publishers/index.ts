@@ -1,5 +1,4 @@
 /** Creates the publishers a run needs, and only those: Bluesky's SDK is loaded only when used. */
-import { InputError } from '../errors.js';
 import type { Settings } from '../inputs.js';
 import { LetmepostPublisher } from './letmepost.js';
 import type { Log, Publisher, PublisherKind } from './types.js';
@@ -17,8 +16,28 @@ export async function createPublishers(kinds: Set<PublisherKind>, settings: Sett
       case 'letmepost':
         publishers.set(kind, new LetmepostPublisher({ token: settings.letmepost.token ?? '', apiUrl: settings.letmepost.apiUrl, requestTimeoutMs, deadline: env.deadline, log: env.log }));
         break;
-      default:
-        throw new InputError('publisher', `Input 'publisher': the ${kind} publisher is not available in this version`);
+      case 'bluesky': {
+        // Eager mode keeps one bundle file while sparing letmepost-only runs the cost of
+        // evaluating @atproto/api (~100 ms).
+        const { BlueskyPublisher } = await import(/* webpackMode: "eager" */ './bluesky.js');
+        publishers.set(
+          kind,
+          new BlueskyPublisher({
+            identifier: settings.bluesky.identifier ?? '',
+            appPassword: settings.bluesky.appPassword ?? '',
+            service: settings.bluesky.service,
+            requestTimeoutMs,
+            deadline: env.deadline,
+            log: env.log,
+          }),
+        );
+        break;
+      }
+      case 'mastodon': {
+        const { MastodonPublisher } = await import(/* webpackMode: "eager" */ './mastodon.js');
+        publishers.set(kind, new MastodonPublisher({ server: settings.mastodon.server ?? '', token: settings.mastodon.token ?? '', requestTimeoutMs, deadline: env.deadline, log: env.log }));
+        break;
+      }
     }
   }
   return publishers;

@@ -33,6 +33,8 @@ export interface PlannedTarget {
   firstComment?: string;
   /** A stable time for platforms that need one (Bluesky record keys): epoch ms. */
   anchorTime?: number;
+  /** The commit the durable ledger records this post on (the inline post's commit, or the commit that added the post file). */
+  ledgerCommit?: string;
   post: PostDefinition;
 }
 

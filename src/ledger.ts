@@ -1,0 +1,138 @@
+/**
+ * The durable ledger: a commit status per published post target, on the commit the post
+ * belongs to (an inline post's commit; for a file post, the commit that added the file).
+ * Platform idempotency windows end (letmepost 24 h, Mastodon ~1 h); a commit status does
+ * not, so a re-run days later finds the post and reports it instead of posting again.
+ */
+import { createHash } from 'node:crypto';
+import { errorMessage } from './errors.js';
+import type { Log, PlannedTarget, TargetResult, TargetStatus } from './publishers/types.js';
+
+export interface CommitStatus {
+  context: string;
+  state: string;
+  description?: string | null;
+  target_url?: string | null;
+}
+
+/** The two GitHub calls the ledger needs. */
+export interface CommitStatusApi {
+  /** The latest status of every context on a commit. */
+  commitStatuses(sha: string): Promise<CommitStatus[]>;
+  createCommitStatus(sha: string, status: { state: 'success'; context: string; description: string; target_url?: string }): Promise<void>;
+}
+
+const CONTEXT_PREFIX = 'letmepost';
+/** GitHub truncates longer descriptions. */
+const MAX_DESCRIPTION = 140;
+
+/** One context per post target: readable, and unique because the key is. */
+export function ledgerContext(target: Pick<PlannedTarget, 'platform' | 'idempotencyKey'>): string {
+  const id = createHash('sha256').update(target.idempotencyKey).digest('hex').slice(0, 12);
+  return `${CONTEXT_PREFIX}/${target.platform}/${id}`;
+}
+
+/**
+ * `published uri=at://… id=post_…` / `queued id=post_… at=2026-12-01T09:00:00.000Z`: enough
+ * to report the post again. Fields that would overflow GitHub's 140 characters are dropped.
+ */
+export function ledgerDescription(result: TargetResult): string {
+  let text: string = result.status;
+  const fields: Array<[string, string | undefined]> = [
+    ['uri', result.uri],
+    ['id', result.id],
+    ['at', result.status === 'queued' ? result.scheduledAt : undefined],
+  ];
+  for (const [name, value] of fields) {
+    if (value && !/\s/.test(value) && text.length + name.length + value.length + 2 <= MAX_DESCRIPTION) text += ` ${name}=${value}`;
+  }
+  return text;
+}
+
+export function resultFromStatus(target: PlannedTarget, status: CommitStatus): TargetResult | undefined {
+  if (status.state !== 'success' || !status.description) return undefined;
+  const [state, ...fields] = status.description.split(' ');
+  if (state !== 'published' && state !== 'queued') return undefined;
+  const values = new Map(fields.map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  const result: TargetResult = {
+    label: target.label,
+    publisher: target.publisher,
+    platform: target.platform,
+    status: state as TargetStatus,
+    idempotencyKey: target.idempotencyKey,
+    replayed: true,
+    warnings: [],
+  };
+  if (values.get('uri')) result.uri = values.get('uri')!;
+  if (values.get('id')) result.id = values.get('id')!;
+  if (values.get('at')) result.scheduledAt = values.get('at')!;
+  if (status.target_url) result.url = status.target_url;
+  return result;
+}
+
+export class Ledger {
+  private readonly statuses = new Map<string, Promise<Map<string, CommitStatus> | undefined>>();
+  private warned = false;
+
+  /** `api` undefined: no token or `ledger: off`; the reason is logged once by the caller. */
+  constructor(
+    private readonly api: CommitStatusApi | undefined,
+    private readonly log: Log,
+  ) {}
+
+  get enabled(): boolean {
+    return this.api !== undefined;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.log.warning(message);
+  }
+
+  /** All statuses of a commit, fetched once per commit per run, shared by its targets. */
+  private load(sha: string): Promise<Map<string, CommitStatus> | undefined> {
+    let pending = this.statuses.get(sha);
+    if (!pending) {
+      pending = this.api!.commitStatuses(sha).then(
+        (list) => new Map(list.map((s) => [s.context, s])),
+        (error: unknown) => {
+          this.warnOnce(`The ledger (commit statuses) could not be read: ${errorMessage(error)}. Relying on the platforms' idempotency windows only.`);
+          return undefined;
+        },
+      );
+      this.statuses.set(sha, pending);
+    }
+    return pending;
+  }
+
+  /** Whether the ledger can be read for this commit (used to refuse unsafe `select: all`). */
+  async readable(sha: string): Promise<boolean> {
+    return this.api !== undefined && (await this.load(sha)) !== undefined;
+  }
+
+  /** The post recorded for this target, if an earlier run recorded one. */
+  async lookup(target: PlannedTarget): Promise<TargetResult | undefined> {
+    if (!this.api || !target.ledgerCommit) return undefined;
+    const statuses = await this.load(target.ledgerCommit);
+    const status = statuses?.get(ledgerContext(target));
+    return status ? resultFromStatus(target, status) : undefined;
+  }
+
+  /** Records a published or queued target. Failure to record is a warning, never a failed post. */
+  async record(target: PlannedTarget, result: TargetResult): Promise<void> {
+    if (!this.api || !target.ledgerCommit || (result.status !== 'published' && result.status !== 'queued')) return;
+    try {
+      await this.api.createCommitStatus(target.ledgerCommit, {
+        state: 'success',
+        context: ledgerContext(target),
+        description: ledgerDescription(result),
+        ...(result.url ? { target_url: result.url } : {}),
+      });
+    } catch (error) {
+      this.warnOnce(
+        `Could not record the post in the ledger (a commit status on ${target.ledgerCommit.slice(0, 7)}): ${errorMessage(error)}. Give the job 'permissions: statuses: write' so that re-runs after the platform's idempotency window still never post twice.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,578 @@
+/**
+ * The direct Bluesky publisher. Exactly once, permanently: every post's record key is a TID
+ * derived from its idempotency key and the target's stable anchor time, and every record is
+ * written with `putRecord` + `swapRecord: null` (create-if-absent). An identical re-run is a
+ * no-op; a record already there with other bytes answers `InvalidSwap` and is reported as
+ * is; a half-written thread resumes where it stopped. Never `createRecord` with an rkey (a
+ * duplicate gives an opaque 500), never `putRecord` without `swapRecord` (it would edit).
+ *
+ * One login per run, shared by every publish. Rich text (links, hashtags, resolved
+ * mentions), up to 4 images or one video, a link card, threads and a first comment.
+ * Bluesky has no scheduling: a post not yet due is reported as waiting and nothing is sent.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { AtpAgent, type BlobRef } from '@atproto/api';
+import { applyMentions, describeMentions, detectFacets, firstLink, mentionedHandles } from '../bluesky/rich-text.js';
+import { fetchLimited, LimitedFetchError } from '../fetch-limited.js';
+import { BLUESKY_MAX_IMAGE_BYTES, fetchLinkCard, LINK_CARD_TIMEOUT_MS } from '../bluesky/link-card.js';
+import { anchorOf, planPosts, type PlannedPost } from '../bluesky/post-plan.js';
+import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from '../bluesky/xrpc-errors.js';
+import { errorMessage, PublishError } from '../errors.js';
+import { blueskyPostUrl } from '../links.js';
+import { imageDimensions, sniffMimeType, type ResolvedMedia } from '../media.js';
+import { BLUESKY_MAX_VIDEO_BYTES } from '../preflight.js';
+import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../retry.js';
+import { redact, registerSecret } from '../secrets.js';
+import type { Log, PlannedTarget, Publisher, TargetResult } from './types.js';
+
+export interface BlueskyConfig {
+  /** Handle, DID or email of the account. */
+  identifier: string;
+  /** An app password (never the account password: it may require an emailed code). */
+  appPassword: string;
+  /** The PDS or entryway to log in to, e.g. https://bsky.social. */
+  service: string;
+  /** Time limit of each request to Bluesky. */
+  requestTimeoutMs: number;
+  /** Epoch ms: no attempt starts after it. */
+  deadline: number;
+  log: Log;
+  fetch?: typeof fetch;
+  /** The clock that decides whether a scheduled post is due. */
+  now?: () => number;
+  /** Time limit for fetching a link card's page, and separately its image (default 5000). */
+  linkCardTimeoutMs?: number;
+  wait?: (ms: number) => Promise<void>;
+  retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
+}
+
+const COLLECTION = 'app.bsky.feed.post';
+const MAX_IMAGES = 4;
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+interface Session {
+  agent: AtpAgent;
+  did: string;
+}
+
+interface StrongRef {
+  uri: string;
+  cid: string;
+}
+
+interface StoredPost {
+  ref: StrongRef;
+  text?: string;
+}
+
+interface Written {
+  ref: StrongRef;
+  replayed: boolean;
+  warnings: string[];
+}
+
+interface Upload {
+  blob: BlobRef;
+  aspectRatio?: { width: number; height: number };
+}
+
+type JsonRecord = Record<string, unknown>;
+
+/** Passes the request time limit to every XRPC call (the SDK sends Requests, or URL + init). */
+function withTimeout(fetchImpl: typeof fetch, timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const signals = [AbortSignal.timeout(Math.max(1, timeoutMs))];
+    const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    if (own) signals.push(own);
+    return fetchImpl(input, { ...init, signal: AbortSignal.any(signals) });
+  };
+}
+
+function aspectRatioOf(width: number | undefined, height: number | undefined): { width: number; height: number } | undefined {
+  return width && height && width > 0 && height > 0 ? { width, height } : undefined;
+}
+
+export class BlueskyPublisher implements Publisher {
+  readonly kind = 'bluesky' as const;
+  private loginPromise: Promise<Session> | undefined;
+  /** Handle → DID (undefined: no such account), resolved once per run. */
+  private readonly dids = new Map<string, Promise<string | undefined>>();
+  /** Each media file or URL is loaded and uploaded once per run. */
+  private readonly uploads = new Map<string, Promise<Upload>>();
+  private readonly policy: RetryPolicy;
+  private readonly wait: (ms: number) => Promise<void>;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly config: BlueskyConfig) {
+    registerSecret(config.appPassword);
+    this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
+    this.wait = config.wait ?? sleep;
+    this.fetchImpl = config.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  private now(): number {
+    return this.config.now?.() ?? Date.now();
+  }
+
+  private notDue(target: PlannedTarget): boolean {
+    if (target.scheduledAt === undefined) return false;
+    const at = Date.parse(target.scheduledAt);
+    return !Number.isNaN(at) && at > this.now();
+  }
+
+  private plan(target: PlannedTarget): PlannedPost[] {
+    if (target.texts.length === 0) throw new PublishError(`${target.label} → bluesky: there is no text to post`);
+    const anchor = anchorOf(target);
+    if (anchor === undefined) {
+      throw new PublishError(`${target.label} → bluesky: no stable time to derive the record keys from (anchorTime is missing); this is a bug in the action, please report it`);
+    }
+    return planPosts(target, anchor);
+  }
+
+  // ─── dry run ──────────────────────────────────────────────────────────────────────────
+
+  async describe(target: PlannedTarget): Promise<unknown> {
+    const description: JsonRecord = {
+      service: this.config.service,
+      login: { method: 'com.atproto.server.createSession', identifier: this.config.identifier, password: '***', note: 'once per run, before the first write' },
+    };
+    // A dry run shows what it can even without an anchor; publishing refuses to guess one.
+    const anchored = anchorOf(target) !== undefined;
+    if (!anchored) description.warning = 'no anchor time: the record keys and createdAt below use the current time and are not the ones a publish would use';
+    const plan = anchored || target.texts.length === 0 ? this.plan(target) : planPosts(target, this.now());
+    if (this.notDue(target)) {
+      description.status = 'waiting';
+      description.note = `scheduled for ${target.scheduledAt}, not due yet: nothing is sent until a run at or after that time (Bluesky has no native scheduling)`;
+    }
+    description.writes = plan.map((post) => {
+      const facets = detectFacets(post.text);
+      const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: post.createdAt };
+      if (facets.length) record.facets = describeMentions(facets);
+      if (post.index > 0) {
+        const parent = post.kind === 'first-comment' ? 'post 1' : `post ${post.index}`;
+        record.reply = { root: '{uri, cid} of post 1', parent: `{uri, cid} of ${parent}` };
+      }
+      if (post.index === 0) {
+        const embed = this.describeEmbed(target, facets);
+        if (embed) record.embed = embed;
+      }
+      return {
+        method: 'com.atproto.repo.putRecord',
+        ...(post.part ? { part: post.part } : {}),
+        idempotencyKey: post.key,
+        body: { repo: '<DID of the logged-in account>', collection: COLLECTION, rkey: post.rkey, swapRecord: null, record },
+        note: 'skipped when a record already exists at this rkey (an earlier run posted it)',
+      };
+    });
+    return description;
+  }
+
+  private describeEmbed(target: PlannedTarget, facets: ReturnType<typeof detectFacets>): JsonRecord | undefined {
+    const source = (m: ResolvedMedia) => `<blob uploaded from ${m.displayPath ?? m.path ?? m.url}>`;
+    const video = target.media.find((m) => m.kind === 'video');
+    if (video) {
+      const ratio = aspectRatioOf(video.width, video.height);
+      return { $type: 'app.bsky.embed.video', video: source(video), ...(video.alt !== undefined ? { alt: video.alt } : {}), ...(ratio ? { aspectRatio: ratio } : {}) };
+    }
+    const images = target.media.filter((m) => m.kind === 'image');
+    if (images.length) {
+      return {
+        $type: 'app.bsky.embed.images',
+        images: images.map((m) => {
+          const ratio = aspectRatioOf(m.width, m.height);
+          return { alt: m.alt ?? '', image: source(m), aspectRatio: ratio ?? '<read from the image>' };
+        }),
+      };
+    }
+    const link = target.post.bluesky?.linkCard !== false ? firstLink(facets) : undefined;
+    if (link) return { $type: 'app.bsky.embed.external', external: { uri: link, title: '<og:title of the page>', description: '<og:description of the page>', thumb: '<og:image, when it fetches>' }, note: 'fetched when publishing; no card if the page cannot be fetched' };
+    return undefined;
+  }
+
+  // ─── publish ──────────────────────────────────────────────────────────────────────────
+
+  async publish(target: PlannedTarget): Promise<TargetResult[]> {
+    if (this.notDue(target)) {
+      this.config.log.info(`${target.label} → bluesky: scheduled for ${target.scheduledAt}, not due yet; Bluesky has no scheduling, so a run at or after that time posts it`);
+      return [
+        { label: target.label, publisher: this.kind, platform: target.platform, status: 'waiting', scheduledAt: target.scheduledAt, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [] },
+      ];
+    }
+    const plan = this.plan(target);
+    const results: TargetResult[] = [];
+    let session: Session;
+    try {
+      session = await this.session();
+    } catch (error) {
+      throw this.failure(error, target, plan, results);
+    }
+    let root: StrongRef | undefined;
+    let parent: StrongRef | undefined;
+    for (const post of plan) {
+      let written: Written;
+      try {
+        const reply = root && parent ? { root, parent: post.kind === 'first-comment' ? root : parent } : undefined;
+        written = await this.writePost(session, target, post, reply);
+      } catch (error) {
+        throw this.failure(error, target, plan, results);
+      }
+      results.push(this.result(target, post, written));
+      if (post.index === 0) root = written.ref;
+      if (post.kind === 'post') parent = written.ref;
+    }
+    return results;
+  }
+
+  private result(target: PlannedTarget, post: PlannedPost, written: Written): TargetResult {
+    const result: TargetResult = {
+      label: target.label,
+      publisher: this.kind,
+      platform: target.platform,
+      ...(post.part ? { part: post.part } : {}),
+      status: 'published',
+      uri: written.ref.uri,
+      cid: written.ref.cid,
+      id: post.rkey,
+      idempotencyKey: post.key,
+      replayed: written.replayed,
+      warnings: written.warnings,
+    };
+    const url = blueskyPostUrl(written.ref.uri);
+    if (url) result.url = url;
+    if (target.scheduledAt) result.scheduledAt = target.scheduledAt;
+    return result;
+  }
+
+  /**
+   * A failure, with what was already posted when a thread stopped part-way. Transient
+   * failures get code 'failed' (a re-run retries them and resumes the thread).
+   */
+  private failure(error: unknown, target: PlannedTarget, plan: PlannedPost[], done: TargetResult[]): PublishError {
+    const e = error instanceof PublishError ? error : toPublishError(`${target.label} → bluesky`, error);
+    const transient = e.retryable || (e.cause instanceof PublishError && e.cause.retryable);
+    let message = e.message;
+    if (done.length > 0) {
+      const posted = done.map((r) => `${r.part ?? 'post'} ${r.url ?? r.uri}`).join(', ');
+      message += `. Already posted: ${posted}; re-running the job posts the remaining ${plan.length - done.length} (those already posted are found by their record keys and not posted again)`;
+    } else if (transient) {
+      message += '. Re-running the job retries it safely (the record key is fixed, so it cannot post twice)';
+    }
+    return new PublishError(redact(message), {
+      retryable: e.retryable,
+      outcomeUnknown: e.outcomeUnknown,
+      code: transient ? 'failed' : e.code,
+      ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+      cause: e,
+    });
+  }
+
+  /** Logs in once per run; concurrent publishes share the one login. */
+  private session(): Promise<Session> {
+    this.loginPromise ??= this.login();
+    return this.loginPromise;
+  }
+
+  private async login(): Promise<Session> {
+    const { identifier, service, log, requestTimeoutMs } = this.config;
+    const agent = new AtpAgent({
+      service,
+      fetch: withTimeout(this.fetchImpl, requestTimeoutMs),
+      // Every token the session ever holds (login, refresh) is a secret.
+      persistSession: (_event, session) => {
+        registerSecret(session?.accessJwt);
+        registerSecret(session?.refreshJwt);
+      },
+    });
+    log.info(`Bluesky: logging in to ${service} as ${identifier} (once for this run)`);
+    await withRetries(
+      'Bluesky login',
+      async () => {
+        try {
+          await agent.login({ identifier, password: this.config.appPassword });
+        } catch (error) {
+          throw loginError(error, identifier, { timeoutMs: requestTimeoutMs });
+        }
+      },
+      this.policy,
+      log,
+      this.wait,
+    );
+    const session = agent.session;
+    if (!session) throw new PublishError('Bluesky login answered without a session; re-run the job');
+    registerSecret(session.accessJwt);
+    registerSecret(session.refreshJwt);
+    log.info(`Bluesky: logged in as ${session.handle} (${session.did})`);
+    return { agent, did: session.did };
+  }
+
+  /**
+   * One XRPC call with the retry policy: errors become PublishErrors (retryable or not);
+   * `recover` turns an expected error into a value. @atproto/api refreshes the session on
+   * ExpiredToken and resends by itself; should the answer still say expired, the call is
+   * tried once more with the session the agent then holds.
+   */
+  private xrpc<T>(
+    what: string,
+    call: () => Promise<T>,
+    opts: { write?: boolean; recover?: (error: unknown) => { value: T } | undefined; failed?: (error: PublishError) => void } = {},
+  ): Promise<T> {
+    let triedAfterExpiry = false;
+    return withRetries(
+      what,
+      async () => {
+        try {
+          return await call();
+        } catch (error) {
+          const recovered = opts.recover?.(error);
+          if (recovered) return recovered.value;
+          let e = toPublishError(what, error, { write: opts.write ?? false, timeoutMs: this.config.requestTimeoutMs });
+          if (isXrpcError(error, XrpcCode.expiredToken) && !triedAfterExpiry) {
+            triedAfterExpiry = true;
+            e = new PublishError(e.message, { retryable: true, code: e.code, retryAfterMs: 0, cause: error });
+          }
+          opts.failed?.(e);
+          throw e;
+        }
+      },
+      this.policy,
+      this.config.log,
+      this.wait,
+    );
+  }
+
+  /** Writes one post unless its record key already holds a post; never writes twice. */
+  private async writePost(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined): Promise<Written> {
+    const { log } = this.config;
+    const what = `${target.label} → bluesky${post.part ? ` (${post.part})` : ''}`;
+    const existing = await this.getRecord(session, post.rkey, what);
+    if (existing) {
+      log.info(`${what}: already posted at ${existing.ref.uri} (record key ${post.rkey}, key ${post.key}); not posting again`);
+      return { ref: existing.ref, replayed: true, warnings: this.otherText(existing, post) };
+    }
+
+    const warnings: string[] = [];
+    const record = await this.buildRecord(session, target, post, reply, warnings);
+    log.info(`${what}: com.atproto.repo.putRecord rkey ${post.rkey} (create-if-absent; idempotency key ${post.key})`);
+    // A retry resends the same record under the same rkey: it cannot post twice. When an
+    // earlier attempt may have landed, a no-op answer means this run wrote the post.
+    let mayHaveLanded = false;
+    const outcome = await this.xrpc(
+      what,
+      async () => {
+        const res = await session.agent.com.atproto.repo.putRecord({ repo: session.did, collection: COLLECTION, rkey: post.rkey, record, swapRecord: null });
+        return { ref: { uri: res.data.uri, cid: res.data.cid }, noop: res.data.commit === undefined };
+      },
+      {
+        write: true,
+        recover: (error) => (isXrpcError(error, XrpcCode.invalidSwap) ? { value: undefined } : undefined),
+        failed: (e) => (mayHaveLanded ||= e.outcomeUnknown),
+      },
+    );
+    if (outcome) return { ref: outcome.ref, replayed: outcome.noop && !mayHaveLanded, warnings };
+
+    // InvalidSwap: a post is already at this rkey with other bytes (an earlier run with,
+    // say, another link card or a mention that resolved differently). That post stands.
+    const stored = await this.getRecord(session, post.rkey, what);
+    if (!stored) throw new PublishError(redact(`${what}: Bluesky answered InvalidSwap for record key ${post.rkey}, but no record is there now; re-run the job`), { retryable: true });
+    log.info(`${what}: already posted at ${stored.ref.uri} with different content; not changed`);
+    const differs = this.otherText(stored, post);
+    return {
+      ref: stored.ref,
+      replayed: true,
+      warnings: differs.length
+        ? differs
+        : [`a post with this idempotency key already exists (${blueskyPostUrl(stored.ref.uri) ?? stored.ref.uri}) with slightly different content, e.g. an earlier link card; it was kept as it is, nothing was posted or changed`],
+    };
+  }
+
+  /**
+   * A record at our key with other text is either this post edited since the earlier run,
+   * or — about n²/2,048,000 likely for n posts sharing one anchor time — another post whose
+   * record key collided. Either way nothing is written; say so.
+   */
+  private otherText(stored: StoredPost, post: PlannedPost): string[] {
+    if (stored.text === undefined || stored.text === post.text) return [];
+    const url = blueskyPostUrl(stored.ref.uri) ?? stored.ref.uri;
+    return [
+      `the post already at this record key (${url}) has other text than this one; it was kept and nothing new was posted. If the text was changed after it was first posted, this is expected; if it is a different post, set a distinct 'idempotency-key' for it and re-run`,
+    ];
+  }
+
+  private async getRecord(session: Session, rkey: string, what: string): Promise<StoredPost | undefined> {
+    return this.xrpc<StoredPost | undefined>(
+      `${what}: reading record ${rkey}`,
+      async () => {
+        const res = await session.agent.com.atproto.repo.getRecord({ repo: session.did, collection: COLLECTION, rkey });
+        if (!res.data.cid) throw new PublishError(`${what}: Bluesky returned record ${rkey} without a cid`, { retryable: true });
+        const text = (res.data.value as { text?: unknown }).text;
+        return { ref: { uri: res.data.uri, cid: res.data.cid }, ...(typeof text === 'string' ? { text } : {}) };
+      },
+      { recover: (error) => (isRecordNotFound(error) ? { value: undefined } : undefined) },
+    );
+  }
+
+  private async buildRecord(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined, warnings: string[]): Promise<JsonRecord> {
+    const detected = detectFacets(post.text);
+    const handles = mentionedHandles(detected);
+    const dids = new Map(await Promise.all(handles.map(async (h) => [h, await this.resolveHandle(session, h)] as const)));
+    const { facets, unresolved } = applyMentions(detected, dids);
+    for (const handle of unresolved) warnings.push(`@${handle} is not a Bluesky account that could be found; it is posted as plain text, not as a mention`);
+
+    const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: post.createdAt };
+    if (facets.length) record.facets = facets;
+    if (reply) record.reply = { root: reply.root, parent: reply.parent };
+    if (post.index === 0) {
+      const embed = target.media.length > 0 ? await this.mediaEmbed(session, target, warnings) : await this.linkCardEmbed(session, target, detected, warnings);
+      if (embed) record.embed = embed;
+    }
+    return record;
+  }
+
+  // ─── mentions ─────────────────────────────────────────────────────────────────────────
+
+  private resolveHandle(session: Session, handle: string): Promise<string | undefined> {
+    let pending = this.dids.get(handle);
+    if (!pending) {
+      pending = this.xrpc<string | undefined>(
+        `resolving the mention @${handle}`,
+        async () => (await session.agent.com.atproto.identity.resolveHandle({ handle })).data.did,
+        // 400: no such handle (or not a valid one). Anything else is trouble worth a retry.
+        { recover: (error) => (isXrpcError(error) && (error.status as number) === 400 ? { value: undefined } : undefined) },
+      );
+      this.dids.set(handle, pending);
+      pending.catch(() => this.dids.delete(handle));
+    }
+    return pending;
+  }
+
+  // ─── media ────────────────────────────────────────────────────────────────────────────
+
+  private async mediaEmbed(session: Session, target: PlannedTarget, warnings: string[]): Promise<JsonRecord> {
+    const images = target.media.filter((m) => m.kind === 'image');
+    const videos = target.media.filter((m) => m.kind === 'video');
+    const what = `${target.label} → bluesky`;
+    if (videos.length > 0 && images.length > 0) throw new PublishError(`${what}: the media mix images and a video; a Bluesky post takes up to ${MAX_IMAGES} images or one video`);
+    if (videos.length > 1) throw new PublishError(`${what}: ${videos.length} videos given; a Bluesky post takes one video`);
+    if (images.length > MAX_IMAGES) throw new PublishError(`${what}: ${images.length} images given; a Bluesky post takes at most ${MAX_IMAGES}`);
+
+    const video = videos[0];
+    if (video) {
+      // Best effort: a plain PDS accepts an uploaded blob in app.bsky.embed.video, but
+      // bsky.social expects videos to go through its video service (app.bsky.video.*), which
+      // transcodes them; a blob uploaded straight to the PDS may not play in the app.
+      const upload = await this.upload(session, video);
+      if (video.alt === undefined || video.alt.trim() === '') warnings.push(`the video ${this.mediaName(video)} has no alt text; add 'alt' to describe it for people who cannot see it`);
+      return {
+        $type: 'app.bsky.embed.video',
+        video: upload.blob,
+        ...(video.alt ? { alt: video.alt } : {}),
+        ...(upload.aspectRatio ? { aspectRatio: upload.aspectRatio } : {}),
+      };
+    }
+    const items: JsonRecord[] = [];
+    for (const image of images) {
+      const upload = await this.upload(session, image);
+      if (image.alt === undefined || image.alt.trim() === '') warnings.push(`the image ${this.mediaName(image)} has no alt text; add 'alt' to describe it for people who cannot see it`);
+      items.push({ alt: image.alt ?? '', image: upload.blob, ...(upload.aspectRatio ? { aspectRatio: upload.aspectRatio } : {}) });
+    }
+    return { $type: 'app.bsky.embed.images', images: items };
+  }
+
+  private mediaName(m: ResolvedMedia): string {
+    return `'${m.displayPath ?? (m.path ? basename(m.path) : m.url)}'`;
+  }
+
+  private upload(session: Session, media: ResolvedMedia): Promise<Upload> {
+    const source = media.path ? `path:${media.path}` : `url:${media.url}`;
+    let pending = this.uploads.get(source);
+    if (!pending) {
+      pending = this.loadAndUpload(session, media);
+      this.uploads.set(source, pending);
+      pending.catch(() => this.uploads.delete(source));
+    }
+    return pending;
+  }
+
+  private async loadAndUpload(session: Session, media: ResolvedMedia): Promise<Upload> {
+    const name = this.mediaName(media);
+    const isVideo = media.kind === 'video';
+    const limit = isVideo ? BLUESKY_MAX_VIDEO_BYTES : BLUESKY_MAX_IMAGE_BYTES;
+    const limitText = isVideo ? '100 MB' : `${BLUESKY_MAX_IMAGE_BYTES.toLocaleString('en-US')} bytes`;
+    const fix = isVideo ? 'shorten or recompress it' : 'resize or recompress it';
+
+    let bytes: Buffer;
+    if (media.path) {
+      bytes = await readFile(media.path);
+    } else if (media.url) {
+      const url = media.url;
+      bytes = await withRetries(
+        `download ${name}`,
+        async () => {
+          try {
+            return (await fetchLimited(url, { fetch: this.fetchImpl, timeoutMs: this.config.requestTimeoutMs, maxBytes: limit, overflow: 'error' })).bytes;
+          } catch (error) {
+            if (error instanceof LimitedFetchError && error.reason === 'too-big') {
+              const size = error.size !== undefined ? `${error.size.toLocaleString('en-US')} bytes` : `more than ${limitText}`;
+              throw new PublishError(`the ${media.kind} ${name} is ${size}; Bluesky ${media.kind}s must be at most ${limitText}; ${fix}, or link a smaller file`);
+            }
+            throw new PublishError(`the ${media.kind} ${name} could not be downloaded: ${errorMessage(error)}`, { retryable: error instanceof LimitedFetchError && error.transient });
+          }
+        },
+        this.policy,
+        this.config.log,
+        this.wait,
+      );
+    } else {
+      throw new PublishError(`a media item has neither a path nor a url`);
+    }
+
+    if (bytes.length > limit) throw new PublishError(`the ${media.kind} ${name} is ${bytes.length.toLocaleString('en-US')} bytes; Bluesky ${media.kind}s must be at most ${limitText}; ${fix}`);
+    const mimeType = sniffMimeType(bytes);
+    if (mimeType === undefined || (isVideo ? mimeType !== 'video/mp4' : !IMAGE_TYPES.has(mimeType))) {
+      throw new PublishError(`the ${media.kind} ${name} is ${mimeType ?? 'not a recognised media type'} (checked by its content); Bluesky takes ${isVideo ? 'MP4 videos' : 'PNG, JPEG, GIF or WebP images'}`);
+    }
+    const dims = isVideo ? undefined : imageDimensions(bytes);
+    const aspectRatio = aspectRatioOf(media.width ?? dims?.width, media.height ?? dims?.height);
+
+    const what = `upload ${name}`;
+    this.config.log.info(`${what}: com.atproto.repo.uploadBlob (${bytes.length.toLocaleString('en-US')} bytes, ${mimeType})`);
+    // An upload is not a post: uploading the same bytes again yields the same blob.
+    const blob = await this.uploadBlob(session, what, bytes, mimeType);
+    return { blob, ...(aspectRatio ? { aspectRatio } : {}) };
+  }
+
+  private uploadBlob(session: Session, what: string, bytes: Buffer, mimeType: string): Promise<BlobRef> {
+    return this.xrpc(what, async () => (await session.agent.com.atproto.repo.uploadBlob(new Uint8Array(bytes), { encoding: mimeType })).data.blob);
+  }
+
+  // ─── link card ────────────────────────────────────────────────────────────────────────
+
+  /** The first link's card; any failure means no card and a warning, never a failed post. */
+  private async linkCardEmbed(session: Session, target: PlannedTarget, facets: ReturnType<typeof detectFacets>, warnings: string[]): Promise<JsonRecord | undefined> {
+    if (target.post.bluesky?.linkCard === false) return undefined;
+    const link = firstLink(facets);
+    if (!link) return undefined;
+    const timeoutMs = this.config.linkCardTimeoutMs ?? LINK_CARD_TIMEOUT_MS;
+    let card;
+    try {
+      card = await fetchLinkCard(link, { fetch: this.fetchImpl, timeoutMs });
+    } catch (error) {
+      warnings.push(`no link card for ${link}: ${errorMessage(error)}; the post goes out without one`);
+      return undefined;
+    }
+    const external: JsonRecord = { uri: card.uri, title: card.title, description: card.description };
+    if (card.thumb) {
+      const { bytes, mimeType, url } = card.thumb;
+      try {
+        external.thumb = await this.uploadBlob(session, `upload the link card image ${url}`, bytes, mimeType);
+      } catch (error) {
+        warnings.push(`the link card for ${link} has no image: ${errorMessage(error)}`);
+      }
+    } else if (card.thumbWarning) {
+      warnings.push(`the link card for ${link} has no image: ${card.thumbWarning}`);
+    }
+    this.config.log.info(`${target.label} → bluesky: link card for ${link}: '${card.title}'${external.thumb ? ' with an image' : ''}`);
+    return { $type: 'app.bsky.embed.external', external };
+  }
+}
