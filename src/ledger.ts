@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { errorMessage } from './errors.js';
+import type { GitHubRestClient } from './github-api.js';
 import type { Log, PlannedTarget, TargetResult, TargetStatus } from './publishers/types.js';
 
 export interface CommitStatus {
@@ -135,4 +136,18 @@ export class Ledger {
       );
     }
   }
+}
+
+/** The ledger's two calls on the GitHub REST API (needs `statuses: write` to record). */
+export function commitStatusApi(client: GitHubRestClient): CommitStatusApi {
+  return {
+    async commitStatuses(sha) {
+      // The combined status holds the latest status of every context: one request per commit.
+      const { data } = await client.request<{ statuses?: CommitStatus[] }>('GET', client.repoPath(`/commits/${sha}/status`), { query: { per_page: 100 } });
+      return data.statuses ?? [];
+    },
+    async createCommitStatus(sha, status) {
+      await client.request('POST', client.repoPath(`/statuses/${sha}`), { body: status });
+    },
+  };
 }

@@ -6,22 +6,36 @@ import * as core from '@actions/core';
 import { localCommitTime, payloadCommitTime } from './commit-time.js';
 import { runContextFromEnv, type RunContext } from './context.js';
 import { errorMessage, InputError, PostFileError, PublishError } from './errors.js';
+import { GitHubRestClient } from './github-api.js';
 import { inlineIssueToInputError, parseInputs, POST_FIELD_INPUTS, type Settings } from './inputs.js';
+import { commitStatusApi, Ledger } from './ledger.js';
 import { planPost, type PostSource } from './plan.js';
-import { postSchema } from './post-schema.js';
+import { loadPostFiles } from './post-files.js';
+import { postSchema, type PostInput } from './post-schema.js';
+import { renderPreview } from './preview.js';
 import { createPublishers } from './publishers/index.js';
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
 import { buildOutputs, summaryTable } from './report.js';
 import { redact, registerSecret, setSecretMasker } from './secrets.js';
+import { renderTemplate, templateVariables } from './templates.js';
 
 /** Independent targets are published concurrently, but not all at once. */
 const CONCURRENCY = 4;
+
+type Problem = InputError | PostFileError;
 
 const log: Log = {
   info: (m) => core.info(redact(m)),
   warning: (m) => core.warning(redact(m)),
   debug: (m) => core.debug(redact(m)),
 };
+
+interface Plan {
+  /** preview: pull requests — validate and render, never publish. */
+  mode: 'publish' | 'preview';
+  targets: PlannedTarget[];
+  fromFiles: boolean;
+}
 
 /** The inline post's fields map to inputs; a target problem points at whichever input set it. */
 function inlineSource(ctx: RunContext, usedTargetsInput: boolean): PostSource {
@@ -38,29 +52,73 @@ function inlineSource(ctx: RunContext, usedTargetsInput: boolean): PostSource {
   };
 }
 
-/** Builds the planned targets from the inputs, collecting every problem. */
-async function plan(settings: Settings, ctx: RunContext, now: number, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
-  if (!settings.inline) {
-    errors.push(new InputError('text', "Input 'text' is required: give the text to post (and 'platform' with 'account-id', or 'targets')"));
-    return [];
-  }
-  const parsed = postSchema.safeParse(settings.inline);
+/** Fills `{{ … }}` placeholders of the inline texts from the event; unknown ones are errors. */
+function renderInlineTemplates(post: PostInput, ctx: RunContext, errors: Problem[]): PostInput {
+  const vars = templateVariables(ctx);
+  const render = (text: string, input: string): string => {
+    const result = renderTemplate(text, vars);
+    if ('errors' in result) {
+      for (const e of result.errors) errors.push(new InputError(input, `Input '${input}': ${e.message}`));
+      return text;
+    }
+    return result.text;
+  };
+  return {
+    ...post,
+    ...(post.text !== undefined ? { text: render(post.text, 'text') } : {}),
+    ...(post.thread !== undefined ? { thread: post.thread.map((t) => (typeof t === 'string' ? render(t, 'thread') : t)) } : {}),
+    ...(post.firstComment !== undefined ? { firstComment: render(post.firstComment, 'first-comment') } : {}),
+  };
+}
+
+async function planInline(settings: Settings, inline: PostInput, ctx: RunContext, now: number, errors: Problem[]): Promise<PlannedTarget[]> {
+  const before = errors.length;
+  const rendered = renderInlineTemplates(inline, ctx, errors);
+  if (errors.length > before) return [];
+  const parsed = postSchema.safeParse(rendered);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) errors.push(inlineIssueToInputError(issue, settings.inline));
+    for (const issue of parsed.error.issues) errors.push(inlineIssueToInputError(issue, rendered));
     return [];
   }
-  return planPost(parsed.data, inlineSource(ctx, core.getInput('targets').trim() !== ''), { ctx, idempotencyKey: settings.idempotencyKey, now }, errors);
+  const targets = await planPost(parsed.data, inlineSource(ctx, core.getInput('targets').trim() !== ''), { ctx, idempotencyKey: settings.idempotencyKey, now }, errors);
+  for (const t of targets) t.ledgerCommit = ctx.sha;
+  return targets;
+}
+
+/** Post files: which ones this run handles, validated at file:line, each post's targets planned. */
+async function planFiles(settings: Settings, ctx: RunContext, now: number, errors: Problem[]): Promise<Plan> {
+  const loaded = await core.group('Post files', async () => {
+    const result = await loadPostFiles({ ctx, settings });
+    for (const note of result.notes) log.info(note);
+    core.info(result.files.length ? `Post files: ${result.files.join(', ')}` : 'No post files to handle in this run.');
+    return result;
+  });
+  for (const warning of loaded.warnings) log.warning(warning);
+  errors.push(...loaded.errors);
+  const targets: PlannedTarget[] = [];
+  // In a `select: all` queue, a post scheduled in the past may simply be one published
+  // earlier: the ledger, not preflight, decides (see publishTarget).
+  const lenientSchedule = settings.select === 'all' || loaded.mode === 'preview';
+  for (const file of loaded.posts) {
+    for (const t of await planPost(file.post, file.source, { ctx, now, lenientSchedule }, errors)) {
+      if (file.addedIn) {
+        t.ledgerCommit = file.addedIn.sha;
+        if (t.publisher === 'bluesky' && !t.scheduledAt) t.anchorTime = file.addedIn.time;
+      }
+      targets.push(t);
+    }
+  }
+  return { mode: loaded.mode, targets, fromFiles: true };
 }
 
 /**
  * Bluesky record keys and createdAt come from a stable time: the scheduled time, else the
  * time of the post's commit, the same on every re-run.
  */
-async function resolveAnchorTimes(targets: PlannedTarget[], ctx: RunContext, errors: Array<InputError | PostFileError>, required: boolean): Promise<void> {
-  const needing = targets.filter((t) => t.publisher === 'bluesky' && t.anchorTime === undefined);
-  if (needing.length === 0) return;
+async function resolveAnchorTimes(targets: PlannedTarget[], ctx: RunContext, errors: Problem[], required: boolean): Promise<void> {
   let commitTime: number | undefined;
-  for (const t of needing) {
+  for (const t of targets) {
+    if (t.publisher !== 'bluesky' || t.anchorTime !== undefined) continue;
     if (t.scheduledAt) {
       t.anchorTime = Date.parse(t.scheduledAt);
       continue;
@@ -72,7 +130,7 @@ async function resolveAnchorTimes(targets: PlannedTarget[], ctx: RunContext, err
       errors.push(
         new InputError(
           'bluesky-identifier',
-          `Posting to Bluesky directly needs the time of commit ${ctx.sha.slice(0, 7) || '(unknown)'} to derive its record keys (that is what makes re-runs safe), and it could not be read: add 'actions/checkout' before this step`,
+          `Posting to Bluesky directly needs the time of the post's commit (${(t.ledgerCommit ?? ctx.sha).slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and it could not be read: add 'actions/checkout' (with fetch-depth: 0 for post files) before this step`,
         ),
       );
       return;
@@ -93,12 +151,40 @@ function credentialErrors(settings: Settings, kinds: Set<PublisherKind>): InputE
   }
   if (kinds.has('mastodon')) {
     if (!settings.mastodon.server) errors.push(new InputError('mastodon-server', "Input 'mastodon-server' is required to post to Mastodon; set it to your instance's URL, e.g. https://mastodon.social"));
-    if (!settings.mastodon.token) errors.push(new InputError('mastodon-token', "Input 'mastodon-token' is required to post to Mastodon; create an application with the write:statuses scope in your instance's Development settings and pass its access token as a secret"));
+    if (!settings.mastodon.token) errors.push(new InputError('mastodon-token', "Input 'mastodon-token' is required to post to Mastodon; create an application with the write:statuses and write:media scopes in your instance's Development settings and pass its access token as a secret"));
   }
   return errors;
 }
 
-function reportProblems(errors: Array<InputError | PostFileError>): void {
+function createLedger(settings: Settings, ctx: RunContext): Ledger {
+  if (settings.ledger === 'off') return new Ledger(undefined, log);
+  if (!settings.githubToken) {
+    log.warning("No 'github-token': the durable ledger is off, so re-runs are protected only within each platform's idempotency window (letmepost 24 h, Mastodon ~1 h). Pass github-token: ${{ github.token }} with 'permissions: statuses: write'.");
+    return new Ledger(undefined, log);
+  }
+  return new Ledger(commitStatusApi(new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, token: settings.githubToken })), log);
+}
+
+/**
+ * A queue that re-reads every file (`select: all`) relies on the ledger for publishers whose
+ * own guarantee ends after a while: without it, old posts would go out again.
+ */
+async function unsafeQueueErrors(settings: Settings, targets: PlannedTarget[], ledger: Ledger): Promise<InputError[]> {
+  if (settings.select !== 'all') return [];
+  const bounded = targets.filter((t) => t.publisher === 'letmepost' || t.publisher === 'mastodon');
+  if (bounded.length === 0) return [];
+  const commit = bounded.find((t) => t.ledgerCommit)?.ledgerCommit;
+  if (commit && (await ledger.readable(commit))) return [];
+  const names = [...new Set(bounded.map((t) => t.publisher))].join(' and ');
+  return [
+    new InputError(
+      'select',
+      `Input 'select' is 'all', which re-reads every post file on each run; ${names} remember a post only for a while (letmepost 24 h, Mastodon ~1 h), so without the durable ledger old posts would be posted again. Enable the ledger (github-token with 'permissions: statuses: write', and ledger: commit-status), or use select: added (the default) for ${names} posts`,
+    ),
+  ];
+}
+
+function reportProblems(errors: Problem[]): void {
   for (const error of errors) {
     if (error instanceof PostFileError) {
       core.error(redact(error.message), {
@@ -127,20 +213,33 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return results;
 }
 
-async function publishTarget(publisher: Publisher, target: PlannedTarget): Promise<TargetResult[]> {
+function failure(target: PlannedTarget, status: TargetResult['status'], message: string): TargetResult[] {
+  return [{ label: target.label, publisher: target.publisher, platform: target.platform, status, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [], error: redact(message) }];
+}
+
+/** Ledger first (the fewest requests for a re-run), then the publisher, then the ledger entry. */
+async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, now: number): Promise<TargetResult[]> {
+  const recorded = await ledger.lookup(target);
+  if (recorded) {
+    log.info(`${target.label} → ${target.platform}: already ${recorded.status} by an earlier run (recorded on commit ${target.ledgerCommit?.slice(0, 7)}); not posting again`);
+    return [recorded];
+  }
+  if (target.scheduledAt && target.publisher !== 'bluesky' && Date.parse(target.scheduledAt) <= now) {
+    return failure(target, 'rejected', `'scheduledAt' is ${target.scheduledAt}, which is in the past, and no earlier run recorded this post; give a future time or remove scheduledAt to post now`);
+  }
   try {
     const results = await publisher.publish(target);
     for (const r of results) {
       for (const w of r.warnings) log.warning(`${r.label} → ${r.platform}: ${w}`);
       log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
     }
+    if (results[0]) await ledger.record(target, results[0]);
     return results;
   } catch (error) {
-    const message = redact(errorMessage(error));
     // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
     const status =
       error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
-    return [{ label: target.label, publisher: target.publisher, platform: target.platform, status, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [], error: message }];
+    return failure(target, status, errorMessage(error));
   }
 }
 
@@ -163,42 +262,61 @@ async function runAction(): Promise<void> {
   const deadline = started + settings.timeoutSeconds * 1000;
   core.debug(`Context: repository=${ctx.repository} sha=${ctx.sha} workflow=${ctx.workflow} job=${ctx.job} step=${ctx.step} event=${ctx.eventName} run=${ctx.runId}#${ctx.runAttempt}`);
 
-  const targets = errors.length === 0 ? await plan(settings, ctx, started, errors) : [];
-  await resolveAnchorTimes(targets, ctx, errors, !settings.dryRun);
+  // 1. Plan: which posts, which targets, which keys. Nothing is sent until all of it is valid.
+  const plan: Plan =
+    errors.length > 0
+      ? { mode: 'publish', targets: [], fromFiles: false }
+      : settings.inline
+        ? { mode: 'publish', targets: await planInline(settings, settings.inline, ctx, started, errors), fromFiles: false }
+        : await planFiles(settings, ctx, started, errors);
+  const { targets } = plan;
+  const publishing = plan.mode === 'publish' && !settings.dryRun;
+  await resolveAnchorTimes(targets, ctx, errors, publishing);
   const kinds = new Set(targets.map((t) => t.publisher));
-  if (!settings.dryRun) errors.push(...credentialErrors(settings, kinds));
+  const ledger = publishing && errors.length === 0 ? createLedger(settings, ctx) : new Ledger(undefined, log);
+  if (publishing && errors.length === 0) {
+    errors.push(...credentialErrors(settings, kinds));
+    if (plan.fromFiles) errors.push(...(await unsafeQueueErrors(settings, targets, ledger)));
+  }
   if (errors.length > 0) {
     reportProblems(errors);
     await core.summary
       .addHeading('letmepost: nothing was posted', 3)
-      .addRaw(`Fix these and re-run; no request was sent:\n\n${errors.map((e) => `- ${redact(e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)}`).join('\n')}\n`)
+      .addRaw(`Fix these and re-run; no post was sent:\n\n${errors.map((e) => `- ${redact(e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)}`).join('\n')}\n`)
       .write();
-    core.setFailed(`Nothing was posted: ${errors.length} problem${errors.length > 1 ? 's' : ''} with the inputs (see the annotations above).`);
+    core.setFailed(`Nothing was posted: ${errors.length} problem${errors.length > 1 ? 's' : ''} with the ${plan.fromFiles ? 'post files or inputs' : 'inputs'} (see the annotations above).`);
+    return;
+  }
+  for (const t of targets) log.info(`${t.label} → ${t.platform} via ${t.publisher}: idempotency key ${t.idempotencyKey}`);
+
+  // 2. Preview (pull requests) and dry runs: render everything, send nothing.
+  if (!publishing) {
+    const publishers = await createPublishers(kinds, settings, { deadline, log });
+    const results: TargetResult[] = [];
+    const requests = new Map<PlannedTarget, unknown>();
+    for (const t of targets) {
+      if (settings.dryRun) {
+        const request = await publishers.get(t.publisher)!.describe(t);
+        requests.set(t, request);
+        core.info(redact(`${t.label} → ${t.platform}: the request that would be sent (nothing is sent):\n${JSON.stringify(request, null, 2)}`));
+      }
+      results.push({ label: t.label, publisher: t.publisher, platform: t.platform, status: 'validated', idempotencyKey: t.idempotencyKey, replayed: false, warnings: [], ...(t.scheduledAt ? { scheduledAt: t.scheduledAt } : {}) });
+    }
+    for (const [name, value] of Object.entries(buildOutputs(results))) core.setOutput(name, value);
+    const heading = plan.mode === 'preview' ? 'letmepost: preview (posts are published when merged)' : 'letmepost: dry run (nothing was sent)';
+    core.summary.addHeading(heading, 3).addRaw(`${renderPreview(targets, requests)}\n`);
+    await core.summary.write();
+    core.info(targets.length ? `${targets.length} post target${targets.length > 1 ? 's' : ''} validated; nothing was sent.` : 'Nothing to validate.');
     return;
   }
 
-  for (const t of targets) log.info(`${t.label} → ${t.platform} via ${t.publisher}: idempotency key ${t.idempotencyKey}`);
+  // 3. Publish: ledger first, then the platform, concurrently with a small bound.
   const publishers = await createPublishers(kinds, settings, { deadline, log });
+  const results = (await mapBounded(targets, CONCURRENCY, (t) => publishTarget(publishers.get(t.publisher)!, t, ledger, started))).flat();
 
-  let results: TargetResult[];
-  if (settings.dryRun) {
-    results = [];
-    await core.group('Dry run: the requests that would be sent (nothing is sent)', async () => {
-      for (const t of targets) {
-        const request = await publishers.get(t.publisher)!.describe(t);
-        core.info(redact(`${t.label} → ${t.platform}:\n${JSON.stringify(request, null, 2)}`));
-        core.summary.addDetails(`${t.label} → ${t.platform}: request`, `\n\n\`\`\`json\n${redact(JSON.stringify(request, null, 2))}\n\`\`\`\n\n`);
-        results.push({ label: t.label, publisher: t.publisher, platform: t.platform, status: 'validated', idempotencyKey: t.idempotencyKey, replayed: false, warnings: [], ...(t.scheduledAt ? { scheduledAt: t.scheduledAt } : {}) });
-      }
-    });
-  } else {
-    results = (await mapBounded(targets, CONCURRENCY, (t) => publishTarget(publishers.get(t.publisher)!, t))).flat();
-  }
-
-  const outputs = buildOutputs(results);
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
-  await core.summary.addHeading(settings.dryRun ? 'letmepost: dry run (nothing was sent)' : 'letmepost', 3).addRaw(`${summaryTable(results)}\n`).write();
-
+  // 4. Report.
+  for (const [name, value] of Object.entries(buildOutputs(results))) core.setOutput(name, value);
+  await core.summary.addHeading('letmepost', 3).addRaw(`${results.length ? summaryTable(results) : 'No post to publish in this run.'}\n`).write();
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'rejected' || r.status === 'unknown');
   if (failed.length > 0) {
     for (const r of failed) core.error(redact(`${r.label} → ${r.platform}: ${r.error ?? r.status}`), { title: `Not posted to ${r.platform}` });

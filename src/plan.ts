@@ -29,6 +29,8 @@ export interface PlanOptions {
   /** The `idempotency-key` input, for inline posts. */
   idempotencyKey?: string;
   now: number;
+  /** Skip the "scheduled time must be ahead" check (queues and previews; see main.ts). */
+  lenientSchedule?: boolean;
 }
 
 export function publisherFor(target: TargetDefinition): PublisherKind {
@@ -72,7 +74,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       return;
     }
     seen.add(id);
-    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account }, texts, media, opts.now);
+    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account }, texts, media, opts.lenientSchedule ? Number.NEGATIVE_INFINITY : opts.now);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
       const err = source.error(p.path, p.message);

@@ -1,0 +1,71 @@
+/**
+ * The preview a reviewer sees in the job summary (pull requests and dry runs): each post as
+ * it will appear, its length against each target's cap, the thread split, media with alt
+ * text and size, the schedule in UTC and the idempotency key.
+ */
+import { splitThread } from './bluesky/thread-split.js';
+import { PLATFORM_LIMITS } from './platforms.js';
+import type { PlannedTarget } from './publishers/types.js';
+import { cell } from './report.js';
+import { redact } from './secrets.js';
+import { weightedLength } from './text-length.js';
+
+function quoteBlock(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `> ${line.replace(/([<>])/g, '\\$1')}`)
+    .join('\n');
+}
+
+function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) return 'size unknown';
+  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(2)} MB` : `${Math.ceil(bytes / 1000)} KB`;
+}
+
+/** How the text fits one target: length against the cap, or the split a direct publisher makes. */
+function fit(target: PlannedTarget): string {
+  const limits = PLATFORM_LIMITS[target.platform];
+  if (target.texts.length > 1) return `thread of ${target.texts.length}`;
+  const text = target.texts[0] ?? '';
+  const length = weightedLength(text, limits.urlWeight);
+  if (target.publisher === 'bluesky' && length > limits.maxGraphemes) {
+    return `${length} / ${limits.maxGraphemes} → split into a thread of ${splitThread(text, { numbering: target.post.bluesky?.threadNumbering ?? false }).length}`;
+  }
+  if (target.publisher === 'mastodon') return `${length} (the instance's limit is checked when posting; longer text becomes a thread)`;
+  return `${length} / ${limits.maxGraphemes}${length > limits.maxGraphemes ? ' ❌ too long' : ' ✅'}`;
+}
+
+/** Groups targets by post (they share a label) and renders each post once with its targets. */
+export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTarget, unknown> = new Map()): string {
+  if (targets.length === 0) return 'No post to preview.';
+  const posts = new Map<string, PlannedTarget[]>();
+  for (const t of targets) posts.set(t.label, [...(posts.get(t.label) ?? []), t]);
+  const sections: string[] = [];
+  for (const [label, group] of posts) {
+    const first = group[0]!;
+    const lines: string[] = [`#### ${label === 'inputs' ? 'Post from inputs' : `\`${label}\``}`, ''];
+    first.texts.forEach((text, i) => {
+      if (first.texts.length > 1) lines.push(`**Post ${i + 1} of ${first.texts.length}**`, '');
+      lines.push(quoteBlock(text), '');
+    });
+    if (first.firstComment) lines.push('**First comment**', '', quoteBlock(first.firstComment), '');
+    if (first.media.length > 0) {
+      lines.push('| Media | Kind | Size | Alt text |', '|---|---|---|---|');
+      for (const m of first.media) {
+        const dims = m.width && m.height ? ` ${m.width}×${m.height}` : '';
+        lines.push(`| ${cell(m.displayPath ?? m.url ?? '')} | ${m.mimeType ?? m.kind}${dims} | ${m.url ? 'by URL' : formatBytes(m.size)} | ${m.alt ? cell(m.alt) : '⚠️ missing'} |`);
+      }
+      lines.push('');
+    }
+    lines.push(first.scheduledAt ? `Scheduled for **${first.scheduledAt}** (UTC).` : 'Posted when published (no schedule).', '');
+    lines.push('| Target | Publisher | Length | Idempotency key |', '|---|---|---|---|');
+    for (const t of group) lines.push(`| ${PLATFORM_LIMITS[t.platform].displayName} (${cell(t.account)}) | ${t.publisher} | ${cell(fit(t))} | \`${t.idempotencyKey}\` |`);
+    lines.push('');
+    for (const t of group) {
+      const request = requests.get(t);
+      if (request !== undefined) lines.push(`<details><summary>${t.platform}: the request that would be sent</summary>`, '', '```json', JSON.stringify(request, null, 2), '```', '', '</details>', '');
+    }
+    sections.push(lines.join('\n'));
+  }
+  return redact(sections.join('\n'));
+}

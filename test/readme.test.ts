@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { updateReadme } from '../src/tools/readme-tables.js';
+import { REPO_ROOT } from './support/action.js';
+
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
+const action = parse(read('action.yml')) as { inputs: Record<string, { description?: string }>; outputs: Record<string, { description?: string }> };
+
+describe('README and action.yml agree', () => {
+  it('the inputs and outputs tables are generated from action.yml (npm run readme)', () => {
+    const readme = read('README.md');
+    expect(updateReadme(readme, read('action.yml')), 'README tables are stale: run npm run readme').toBe(readme);
+  });
+
+  it('every input and output has a description', () => {
+    for (const [name, spec] of [...Object.entries(action.inputs), ...Object.entries(action.outputs)]) {
+      expect(spec.description, name).toMatch(/\w{3,}/);
+    }
+  });
+
+  it('the code reads exactly the inputs action.yml declares', () => {
+    const source = readdirSync(join(REPO_ROOT, 'src'), { recursive: true })
+      .filter((f) => String(f).endsWith('.ts'))
+      .map((f) => read(join('src', String(f))))
+      .join('\n');
+    // Inputs are read through the one reader in inputs.ts: r.str('name'), r.bool('name') …
+    const names = new Set([...source.matchAll(/\br\.(?:str|text|bool|choice|seconds|url|yamlList)\('([a-z0-9-]+)'/g)].map((m) => m[1]!));
+    expect([...names].sort()).toEqual(Object.keys(action.inputs).sort());
+  });
+
+  it('the outputs the code sets are the ones action.yml declares', async () => {
+    const { buildOutputs } = await import('../src/report.js');
+    expect(Object.keys(buildOutputs([])).sort()).toEqual(Object.keys(action.outputs).sort());
+  });
+
+  it('the README examples use only real inputs', () => {
+    const readme = read('README.md');
+    const used = [...readme.matchAll(/^ {10}([a-z][a-z0-9-]+):/gm)].map((m) => m[1]!);
+    expect(used.length).toBeGreaterThan(5);
+    for (const name of used) expect(Object.keys(action.inputs), `README uses unknown input '${name}'`).toContain(name);
+  });
+});
