@@ -3,6 +3,7 @@
  * number of redirects by hand (each hop must stay http or https). Used for link-card pages,
  * their preview images and media given by URL.
  */
+import { causeCode } from './http.js';
 
 export type FetchFailure = 'scheme' | 'redirects' | 'status' | 'too-big' | 'timeout' | 'network';
 
@@ -48,13 +49,7 @@ function httpUrl(raw: string, base?: string): URL | undefined {
 }
 
 function networkCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return error instanceof Error ? error.message : undefined;
+  return causeCode(error) ?? (error instanceof Error ? error.message : undefined);
 }
 
 export async function fetchLimited(url: string, opts: LimitedFetchOptions): Promise<LimitedResponse> {

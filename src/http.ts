@@ -10,7 +10,8 @@ export interface HttpResponse {
 /** Error codes that mean the request never left this machine: safe, and nothing was sent. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-function causeCode(error: unknown): string | undefined {
+/** The system error code (ECONNRESET …) of an error or of one of its causes. */
+export function causeCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;

@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishError } from '../src/errors.js';
@@ -18,48 +17,10 @@ import { BlueskyPublisher, type BlueskyConfig } from '../src/publishers/bluesky.
 import type { Log, PlannedTarget, TargetResult } from '../src/publishers/types.js';
 import { redact } from '../src/secrets.js';
 import { countGraphemes } from '../src/text-length.js';
+import { png } from './support/images.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';
 
 const ANCHOR = Date.UTC(2025, 2, 14, 15, 9, 26);
-
-// ─── a tiny PNG encoder ─────────────────────────────────────────────────────────────────
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-/** An RGB PNG; `noise` fills it with incompressible bytes and stores them uncompressed. */
-function png(width: number, height: number, noise = false): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let seed = width * 31 + height;
-  for (let i = 0; i < raw.length; i++) {
-    if (i % (width * 3 + 1) === 0) continue; // filter byte 0
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    raw[i] = noise ? seed >>> 24 : (i * 7) & 0xff;
-  }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: noise ? 0 : 6 })), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** A minimal MP4: an ftyp box and an empty mdat. */
 function mp4(): Buffer {
@@ -71,7 +32,7 @@ function mp4(): Buffer {
 
 const THUMB = png(40, 21);
 const PHOTO = png(4, 3);
-const BIG = png(600, 600, true);
+const BIG = png(600, 600, { noise: true });
 
 interface RecordingLog extends Log {
   lines: string[];

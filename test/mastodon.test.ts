@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PublishError } from '../src/errors.js';
 import { childKey } from '../src/idempotency.js';
-import { splitIntoPosts } from '../src/mastodon/thread-split.js';
+import { splitIntoPosts } from '../src/thread-split.js';
 import { remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../src/media.js';
 import type { PostDefinition } from '../src/post-schema.js';
 import { MastodonPublisher, rateLimitWaitMs, type MastodonConfig } from '../src/publishers/mastodon.js';

@@ -28,7 +28,7 @@ import { PublishError } from '../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../http.js';
 import { childKey } from '../idempotency.js';
 import { mediaKindOf, sniffMimeType, type MediaKind, type ResolvedMedia } from '../media.js';
-import { SplitError, splitIntoPosts } from '../mastodon/thread-split.js';
+import { SplitError, splitIntoPosts } from '../thread-split.js';
 import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../retry.js';
 import { redact, registerSecret } from '../secrets.js';
 import { countGraphemes, weightedLength } from '../text-length.js';
