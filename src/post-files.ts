@@ -699,10 +699,11 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
 
   if (selection.mode === 'publish' && out.posts.length > 0) {
     const history = fileHistory(ctx, { git, api });
+    const added = await history.addedCommits([...new Set(out.posts.map((p) => p.file))]).catch(() => new Map<string, CommitRef | undefined>());
     for (const p of out.posts) {
       try {
-        const added = await history.addedCommit(p.file);
-        if (added) p.addedIn = added;
+        const addedIn = added.has(p.file) ? added.get(p.file) : await history.addedCommit(p.file);
+        if (addedIn) p.addedIn = addedIn;
         else out.warnings.push(`${p.file}: no commit adds this file (is it committed?); its post has no anchor commit.`);
       } catch (error) {
         out.warnings.push(`${p.file}: could not find the commit that added it: ${errorMessage(error)}`);

@@ -309,6 +309,8 @@ export interface FileHistory {
    * or undefined when it is not committed. The same answer from local git and from the API.
    */
   addedCommit(path: string): Promise<CommitRef | undefined>;
+  /** The same for many paths, with one `git log` for all of them when the history is local. */
+  addedCommits(paths: readonly string[]): Promise<Map<string, CommitRef | undefined>>;
 }
 
 async function shallowCommits(git: Git, workspace: string): Promise<Set<string>> {
@@ -349,14 +351,44 @@ export function fileHistory(ctx: RunContext, deps: Pick<SelectDeps, 'git' | 'api
     }
     return deps.api().firstCommitForPath(path, ref);
   };
+  const addedCommit = (path: string): Promise<CommitRef | undefined> => {
+    let hit = cache.get(path);
+    if (!hit) {
+      hit = find(path);
+      cache.set(path, hit);
+    }
+    return hit;
+  };
+
+  /** One `git log` over all the paths (a queue of 1,000 files must not start 1,000 processes). */
+  const batch = async (paths: readonly string[]): Promise<void> => {
+    const state = await localState();
+    const pending = paths.filter((p) => !cache.has(p));
+    if (!state.usable || pending.length === 0) return;
+    const log = await deps.git.run(['-c', 'core.quotePath=false', 'log', '--diff-filter=A', '--no-renames', '--format=%x01%H%x09%at', '--name-only', ref, '--', ...pending]);
+    if (log.code !== 0) return;
+    // Newest first: the last commit seen for a path is the one that first added it.
+    const oldest = new Map<string, CommitRef>();
+    let commit: CommitRef | undefined;
+    for (const line of log.stdout.split('\n')) {
+      if (line.startsWith('\x01')) {
+        const [sha, seconds] = line.slice(1).split('\t');
+        commit = sha ? { sha, time: Number(seconds) * 1000 } : undefined;
+      } else if (line.trim() && commit) oldest.set(line.trim(), commit);
+    }
+    for (const [path, ref_] of oldest) {
+      // A shallow clone's boundary commit shows every file as added: those go the slow way.
+      if (!state.shallow.has(ref_.sha)) cache.set(path, Promise.resolve(ref_));
+    }
+  };
+
   return {
-    addedCommit(path) {
-      let hit = cache.get(path);
-      if (!hit) {
-        hit = find(path);
-        cache.set(path, hit);
-      }
-      return hit;
+    addedCommit,
+    async addedCommits(paths) {
+      await batch(paths);
+      const out = new Map<string, CommitRef | undefined>();
+      for (const path of paths) out.set(path, await addedCommit(path));
+      return out;
     },
   };
 }

@@ -316,4 +316,16 @@ describe('local git', () => {
     expect(await local.addedCommit('posts/never-committed.yml')).toBeUndefined();
     expect(fake.requestsTo(/\/commits$/)).toHaveLength(4);
   });
+
+  it('one batched git log answers for many files exactly as one lookup per file does', async () => {
+    const paths = ['posts/new.yml', 'posts/renamed.yml', 'posts/pr-new.yml', 'posts/more/second.yaml', 'posts/never-committed.yml'];
+    const runs: string[][] = [];
+    const git = localGit(origin.dir);
+    const counting = { run: (args: string[]) => (runs.push(args), git.run(args)) } as typeof git;
+    const batched = await fileHistory(ctx(origin.dir, 'push', {}, f1), { git: counting, api: () => { throw new Error('no API needed'); } }).addedCommits(paths);
+    const single = fileHistory(ctx(origin.dir, 'push', {}, f1), { git, api: () => { throw new Error('no API needed'); } });
+    for (const path of paths) expect(batched.get(path), path).toEqual(await single.addedCommit(path));
+    // One log for the files found in history; only the never-committed file is looked up alone.
+    expect(runs.filter((a) => a.includes('log'))).toHaveLength(2);
+  });
 });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { postSchema } from '../src/post-schema.js';
+import { renderPreview } from '../src/preview.js';
+import type { PlannedTarget } from '../src/publishers/types.js';
+
+function target(label: string, text: string, overrides: Partial<PlannedTarget> = {}): PlannedTarget {
+  const post = postSchema.parse({ text, targets: [{ platform: 'bluesky', account: 'bluesky' }] });
+  return { label, publisher: 'bluesky', platform: 'bluesky', account: 'bluesky', idempotencyKey: `lmpa-f-bluesky-${label}`, texts: [text], media: [], post, ...overrides };
+}
+
+describe('the preview a reviewer sees', () => {
+  it('renders the text, its length against the cap, the schedule and the key', () => {
+    const md = renderPreview([target('posts/a.yml', 'Hello <world>', { scheduledAt: '2026-12-01T09:00:00.000Z' })]);
+    expect(md).toContain('> Hello \\<world\\>');
+    expect(md).toContain('13 / 300 ✅');
+    expect(md).toContain('Scheduled for **2026-12-01T09:00:00.000Z** (UTC)');
+    expect(md).toContain('`lmpa-f-bluesky-posts/a.yml`');
+  });
+
+  it('shows how a long text to the direct Bluesky publisher is split into a thread', () => {
+    const md = renderPreview([target('posts/long.yml', 'A sentence that goes on. '.repeat(20))]);
+    expect(md).toMatch(/50\d \/ 300 → split into a thread of 2/);
+  });
+
+  it('flags missing alt text and shows media sizes', () => {
+    const md = renderPreview([
+      target('posts/m.yml', 'hi', { media: [{ kind: 'image', displayPath: 'img/a.png', size: 1_200_000, mimeType: 'image/png', width: 4, height: 3 }] }),
+    ]);
+    expect(md).toContain('| img/a.png | image/png 4×3 | 1.20 MB | ⚠️ missing |');
+  });
+
+  it('stays under the job summary limit, saying how many posts were left out', () => {
+    const many = Array.from({ length: 50 }, (_, i) => target(`posts/${i}.yml`, `Post ${i} `.repeat(20)));
+    const md = renderPreview(many, new Map(), 5_000);
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(5_200);
+    expect(md).toMatch(/…and \d+ more posts, validated but not shown/);
+  });
+});
