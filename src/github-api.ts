@@ -116,8 +116,11 @@ export class GitHubRestClient implements GitHubApi {
     return `repos/${this.opts.repository}${suffix}`;
   }
 
-  /** One request; throws GitHubApiError for anything but 2xx. `path` is relative to the API URL, or an absolute URL on the same origin (from a Link header). */
-  async request<T = unknown>(method: string, path: string, opts: { query?: Record<string, string | number>; body?: unknown } = {}): Promise<{ status: number; headers: Headers; data: T }> {
+  /**
+   * One request; throws GitHubApiError for anything but 2xx. `path` is relative to the API URL, or an absolute URL on the same origin (from a Link header).
+   * `permissions` names what the call needs in 403/404 messages (default: contents: read, and pull-requests: read on pull request events).
+   */
+  async request<T = unknown>(method: string, path: string, opts: { query?: Record<string, string | number>; body?: unknown; permissions?: string } = {}): Promise<{ status: number; headers: Headers; data: T }> {
     const url = path.startsWith('http') ? new URL(path) : new URL(path.replace(/^\/+/, ''), this.base);
     if (url.origin !== this.base.origin) throw new GitHubApiError(0, `GitHub API: refusing to follow a link to ${url.origin}, which is not ${this.base.origin}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
@@ -139,7 +142,7 @@ export class GitHubRestClient implements GitHubApi {
     } catch (error) {
       throw new GitHubApiError(0, `${errorMessage(error)}; check that ${this.base.origin} is reachable from the runner`);
     }
-    if (response.status < 200 || response.status >= 300) throw this.failure(what, response);
+    if (response.status < 200 || response.status >= 300) throw this.failure(what, response, opts.permissions);
     const text = response.body.toString('utf8');
     let data: unknown = undefined;
     if (text !== '') {
@@ -153,12 +156,18 @@ export class GitHubRestClient implements GitHubApi {
   }
 
   /** Follows `Link: rel="next"` up to maxPages; `pick` extracts the items of one page. */
-  async paginate<T>(path: string, query: Record<string, string | number>, pick: (data: unknown) => unknown[], map: (item: unknown) => T | undefined): Promise<{ items: T[]; complete: boolean }> {
+  async paginate<T>(
+    path: string,
+    query: Record<string, string | number>,
+    pick: (data: unknown) => unknown[],
+    map: (item: unknown) => T | undefined,
+    opts: { permissions?: string } = {},
+  ): Promise<{ items: T[]; complete: boolean }> {
     const items: T[] = [];
     let next: string | undefined = path;
     let first = true;
     for (let page = 0; next !== undefined && page < this.maxPages; page++) {
-      const res: { headers: Headers; data: unknown } = await this.request('GET', next, first ? { query: { per_page: 100, ...query } } : {});
+      const res: { headers: Headers; data: unknown } = await this.request('GET', next, { ...(first ? { query: { per_page: 100, ...query } } : {}), ...(opts.permissions ? { permissions: opts.permissions } : {}) });
       first = false;
       for (const raw of pick(res.data)) {
         const item = map(raw);
@@ -206,7 +215,7 @@ export class GitHubRestClient implements GitHubApi {
     return toCommitRef(list[list.length - 1]);
   }
 
-  private failure(what: string, response: HttpResponse): GitHubApiError {
+  private failure(what: string, response: HttpResponse, needs?: string): GitHubApiError {
     let detail = '';
     try {
       const parsed = JSON.parse(response.body.toString('utf8')) as { message?: unknown };
@@ -214,7 +223,7 @@ export class GitHubRestClient implements GitHubApi {
     } catch {
       // no JSON message
     }
-    const permissions = "the workflow needs 'permissions: contents: read' (and 'pull-requests: read' for pull request events)";
+    const permissions = `the workflow needs ${needs ?? "'permissions: contents: read' (and 'pull-requests: read' for pull request events)"}`;
     const status = response.status;
     if (status === 401) {
       return new GitHubApiError(status, `${what} answered 401${detail}: the 'github-token' input was refused; leave it at its default (\${{ github.token }}) or pass a valid token`);

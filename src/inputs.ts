@@ -7,7 +7,8 @@ import * as z from 'zod';
 import { InputError } from './errors.js';
 import { KEY_PATTERN } from './idempotency.js';
 import { normalizePlatform, PLATFORMS } from './platforms.js';
-import { DIRECT_ACCOUNTS, type PostInput } from './post-schema.js';
+import { DIRECT_ACCOUNTS, mediaSchema, targetSchema, type PostInput } from './post-schema.js';
+import { closest } from './templates.js';
 
 export const PUBLISHER_CHOICES = ['auto', 'letmepost', 'bluesky', 'mastodon'] as const;
 export type PublisherChoice = (typeof PUBLISHER_CHOICES)[number];
@@ -135,8 +136,9 @@ class InputReader {
     try {
       parsed = parseYaml(value, { maxAliasCount: 50 });
     } catch (error) {
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      return this.fail(name, `is not valid YAML (${reason}); expected a list such as:\n${example}`);
+      const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      if (/alias/i.test(reason)) return this.fail(name, `uses YAML aliases (*name) that expand to too much data (more than 50 copies); write the items out instead, as a list such as:\n${example}`);
+      return this.fail(name, `is not valid YAML (${reason.replace(/:\s*$/, '')}); expected a list such as:\n${example}`);
     }
     if (parsed === null || parsed === undefined) return undefined;
     if (!Array.isArray(parsed)) return this.fail(name, `must be a YAML list (one '- ' item per entry), for example:\n${example}`);
@@ -144,11 +146,24 @@ class InputReader {
   }
 }
 
+/** Inputs that only shape an inline post: set without `text` or `thread`, the text is missing. */
+const INLINE_ONLY_INPUTS = ['platform', 'account-id', 'targets', 'media', 'scheduled-at', 'first-comment'] as const;
+
 /** Reads the inputs that describe one inline post, or undefined when no `text`/`thread` is given. */
 function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLetmepostToken: boolean, hasBlueskyLogin: boolean): PostInput | undefined {
   const text = r.text('text');
   const thread = r.yamlList('thread', "  - 'First post'\n  - 'Second post'");
-  if (text === undefined && thread === undefined) return undefined;
+  if (text === undefined && thread === undefined) {
+    // Without text the step reads post files; inputs that only shape an inline post mean the
+    // text was meant to be there (an expression such as a release body can come out empty).
+    const inlineOnly = INLINE_ONLY_INPUTS.filter((name) => r.str(name) !== undefined);
+    if (inlineOnly.length > 0) {
+      const quoted = inlineOnly.map((name) => `'${name}'`);
+      const names = quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}` : quoted[0]!;
+      r.fail('text', `is empty, but ${names} ${inlineOnly.length > 1 ? 'are' : 'is'} set for an inline post; give the text to post (an expression such as \${{ github.event.release.body }} may have come out empty), or remove ${names} to publish post files instead`);
+    }
+    return undefined;
+  }
 
   const targets = r.yamlList('targets', '  - platform: bluesky\n    account: 00000000-0000-0000-0000-000000000000\n  - platform: bluesky\n    account: bluesky');
   let targetList: unknown[] | undefined = targets;
@@ -230,7 +245,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
   const blueskyAppPassword = r.str('bluesky-app-password');
   const idempotencyKey = r.str('idempotency-key');
   if (idempotencyKey !== undefined && !KEY_PATTERN.test(idempotencyKey)) {
-    r.fail('idempotency-key', `is ${quote(idempotencyKey)}; use 1 to 128 letters, digits, '-' or '_' (for example release-v1-2-0)`);
+    r.fail('idempotency-key', `is ${quote(idempotencyKey)}${idempotencyKey.length > 128 ? ` (${idempotencyKey.length} characters)` : ''}; use 1 to 128 letters, digits, '-' or '_' (for example release-v1-2-0)`);
   }
   const inline = readInlinePost(r, publisher, letmepostToken !== undefined, blueskyIdentifier !== undefined && blueskyAppPassword !== undefined);
   const files = r.str('files');
@@ -257,9 +272,62 @@ export function inlineIssueToInputError(issue: z.core.$ZodIssue, post: PostInput
   const path = issue.path.map(String);
   const input = POST_FIELD_INPUTS[path.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[path[0] ?? ''] ?? path[0] ?? 'text';
   const value = valueAt(post, issue.path);
-  const shown = typeof value === 'string' ? ` is ${quote(value)};` : '';
   const where = path.length > 1 && (input === 'media' || input === 'targets' || input === 'thread') ? ` (item ${Number(path[1]) + 1}${path.length > 2 ? `, '${path.slice(2).join('.')}'` : ''})` : '';
-  return new InputError(input, `Input '${input}'${where}${shown} ${issue.message}`);
+  const described = describeIssue(issue, value);
+  return new InputError(input, `Input '${input}'${where}${/^(is|has) /.test(described) ? ' ' : ': '}${described}`);
+}
+
+/** The fields a list item of an inline input may have, for "did you mean". */
+const ITEM_FIELDS: Readonly<Record<string, { what: string; fields: readonly string[] }>> = {
+  media: { what: 'a media item', fields: Object.keys(mediaSchema.shape) },
+  targets: { what: 'a target', fields: Object.keys(targetSchema.shape) },
+};
+
+const EXPECTED_TYPE: Readonly<Record<string, string>> = {
+  string: 'text',
+  array: "a list (one '- ' item per entry)",
+  object: 'a mapping of fields (key: value), e.g. platform: bluesky',
+  boolean: 'true or false',
+  number: 'a number',
+};
+
+const MISSING_HINTS: Readonly<Record<string, string>> = {
+  platform: 'add the platform, e.g. platform: bluesky',
+  account: "add the letmepost account id (a uuid), or 'bluesky' / 'mastodon' for a direct publisher",
+};
+
+function shownValue(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return `${String(value)} (${typeof value === 'number' ? 'a number' : 'true/false'})`;
+  if (value === null) return 'empty';
+  return Array.isArray(value) ? 'a list' : 'a mapping';
+}
+
+/** Completes "Input 'x' (item n) …": the value, what was expected, and the fix, in the words post files use. */
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const item = ITEM_FIELDS[String(issue.path[0])];
+      return issue.keys
+        .map((key) => {
+          const known = item?.fields ?? [];
+          const suggestion = closest(key, known);
+          const what = item ? ` of ${item.what}` : '';
+          return suggestion !== undefined ? `has '${key}', which is not a field${what}; did you mean '${suggestion}'?` : `has '${key}', which is not a field${what}; the fields are: ${known.join(', ')}`;
+        })
+        .join('; ');
+    }
+    case 'invalid_type': {
+      const expected = EXPECTED_TYPE[issue.expected] ?? issue.expected;
+      if (value === undefined) return `is missing; ${MISSING_HINTS[String(issue.path[issue.path.length - 1])] ?? `expected ${expected}`}`;
+      const quoteHint = issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ` — put it in quotes: '${String(value)}'` : '';
+      return `is ${shownValue(value)}; expected ${expected}${quoteHint}`;
+    }
+    case 'invalid_value':
+      return `is ${shownValue(value)}; expected one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return typeof value === 'string' && !issue.message.includes(quote(value)) ? `is ${quote(value)}; ${issue.message}` : issue.message;
+  }
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { errorMessage } from './errors.js';
-import type { GitHubRestClient } from './github-api.js';
+import { GitHubApiError, type GitHubRestClient } from './github-api.js';
+import { blueskyAtUri, blueskyPostUrl } from './links.js';
 import type { Log, PlannedTarget, TargetResult, TargetStatus } from './publishers/types.js';
 
 export interface CommitStatus {
@@ -34,13 +35,17 @@ export function ledgerContext(target: Pick<PlannedTarget, 'platform' | 'idempote
 }
 
 /**
- * `published uri=at://… id=post_…` / `queued id=post_… at=2026-12-01T09:00:00.000Z`: enough
- * to report the post again. Fields that would overflow GitHub's 140 characters are dropped.
+ * `published uri=… cid=… id=post_…` / `queued id=post_… at=2026-12-01T09:00:00.000Z`: enough
+ * to report the post again with the outputs of the run that made it. A Bluesky AT-URI is left
+ * out when the link (`target_url`) gives it back, so the cid fits; fields that would overflow
+ * GitHub's 140 characters are dropped.
  */
 export function ledgerDescription(result: TargetResult): string {
   let text: string = result.status;
+  const uriFromUrl = result.uri !== undefined && result.url !== undefined && blueskyPostUrl(result.uri) === result.url;
   const fields: Array<[string, string | undefined]> = [
-    ['uri', result.uri],
+    ['uri', uriFromUrl ? undefined : result.uri],
+    ['cid', result.cid],
     ['id', result.id],
     ['at', result.status === 'queued' ? result.scheduledAt : undefined],
   ];
@@ -64,11 +69,24 @@ export function resultFromStatus(target: PlannedTarget, status: CommitStatus): T
     replayed: true,
     warnings: [],
   };
-  if (values.get('uri')) result.uri = values.get('uri')!;
+  const uri = values.get('uri') || (status.target_url ? blueskyAtUri(status.target_url) : undefined);
+  if (uri) result.uri = uri;
+  if (values.get('cid')) result.cid = values.get('cid')!;
   if (values.get('id')) result.id = values.get('id')!;
   if (values.get('at')) result.scheduledAt = values.get('at')!;
   if (status.target_url) result.url = status.target_url;
   return result;
+}
+
+/** What the ledger's calls need, named in GitHub's 403/404 errors: it reads and records. */
+const PERMISSION = "'permissions: statuses: write' for the ledger (it reads and records commit statuses)";
+
+/** A GitHub hiccup (the network, 5xx, 429) is retried a little; a refusal (401/403/404/422) is not. */
+const ATTEMPTS = 3;
+const RETRY_DELAY_MS = 1000;
+
+function transient(error: unknown): boolean {
+  return error instanceof GitHubApiError && (error.status === 0 || error.status === 429 || error.status >= 500);
 }
 
 export class Ledger {
@@ -91,11 +109,24 @@ export class Ledger {
     this.log.warning(message);
   }
 
+  private async retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!transient(error) || attempt >= ATTEMPTS) throw error;
+        const delay = RETRY_DELAY_MS * attempt;
+        this.log.info(`${what}: ${errorMessage(error)}; attempt ${attempt + 1} of ${ATTEMPTS} in ${delay / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   /** All statuses of a commit, fetched once per commit per run, shared by its targets. */
   private load(sha: string): Promise<Map<string, CommitStatus> | undefined> {
     let pending = this.statuses.get(sha);
     if (!pending) {
-      pending = this.api!.commitStatuses(sha).then(
+      pending = this.retrying('Reading the ledger', () => this.api!.commitStatuses(sha)).then(
         (list) => new Map(list.map((s) => [s.context, s])),
         (error: unknown) => {
           this.warnOnce(`The ledger (commit statuses) could not be read: ${errorMessage(error)}. Relying on the platforms' idempotency windows only.`);
@@ -120,20 +151,28 @@ export class Ledger {
     return status ? resultFromStatus(target, status) : undefined;
   }
 
-  /** Records a published or queued target. Failure to record is a warning, never a failed post. */
-  async record(target: PlannedTarget, result: TargetResult): Promise<void> {
-    if (!this.api || !target.ledgerCommit || (result.status !== 'published' && result.status !== 'queued')) return;
+  /**
+   * Records a published or queued target. Failure to record is a warning, never a failed
+   * post; returns whether the entry was written (the caller decides whether that matters).
+   */
+  async record(target: PlannedTarget, result: TargetResult): Promise<boolean> {
+    if (!this.api || !target.ledgerCommit || (result.status !== 'published' && result.status !== 'queued')) return false;
     try {
-      await this.api.createCommitStatus(target.ledgerCommit, {
-        state: 'success',
-        context: ledgerContext(target),
-        description: ledgerDescription(result),
-        ...(result.url ? { target_url: result.url } : {}),
-      });
+      const sha = target.ledgerCommit;
+      const status = { state: 'success', context: ledgerContext(target), description: ledgerDescription(result), ...(result.url ? { target_url: result.url } : {}) } as const;
+      // Writing the same status twice is harmless: the latest one per context counts.
+      await this.retrying('Recording the post in the ledger', () => this.api!.createCommitStatus(sha, status));
+      return true;
     } catch (error) {
+      // A refusal is fixed by a permission; anything else (a 5xx, the network) by a later run.
+      const refused = error instanceof GitHubApiError && [401, 403, 404].includes(error.status);
+      const where = `Could not record the post in the ledger (a commit status on ${target.ledgerCommit.slice(0, 7)}): ${errorMessage(error)}`;
       this.warnOnce(
-        `Could not record the post in the ledger (a commit status on ${target.ledgerCommit.slice(0, 7)}): ${errorMessage(error)}. Give the job 'permissions: statuses: write' so that re-runs after the platform's idempotency window still never post twice.`,
+        refused
+          ? `${where}. Until it can, re-runs after the platform's idempotency window (letmepost 24 h, Mastodon ~1 h) may post again.`
+          : `${where}. The post is published; a re-run within the platform's idempotency window (letmepost 24 h, Mastodon ~1 h) records it, later re-runs may post again.`,
       );
+      return false;
     }
   }
 }
@@ -142,12 +181,18 @@ export class Ledger {
 export function commitStatusApi(client: GitHubRestClient): CommitStatusApi {
   return {
     async commitStatuses(sha) {
-      // The combined status holds the latest status of every context: one request per commit.
-      const { data } = await client.request<{ statuses?: CommitStatus[] }>('GET', client.repoPath(`/commits/${sha}/status`), { query: { per_page: 100 } });
-      return data.statuses ?? [];
+      // The combined status holds the latest status of every context, 100 a page: usually one
+      // request per commit, more when CI and other tools have added many contexts.
+      const statuses = (data: unknown) => {
+        const list = data !== null && typeof data === 'object' ? (data as { statuses?: unknown }).statuses : undefined;
+        return Array.isArray(list) ? list : [];
+      };
+      const isStatus = (item: unknown) => (item !== null && typeof item === 'object' && typeof (item as CommitStatus).context === 'string' ? (item as CommitStatus) : undefined);
+      const { items } = await client.paginate(client.repoPath(`/commits/${sha}/status`), {}, statuses, isStatus, { permissions: PERMISSION });
+      return items;
     },
     async createCommitStatus(sha, status) {
-      await client.request('POST', client.repoPath(`/statuses/${sha}`), { body: status });
+      await client.request('POST', client.repoPath(`/statuses/${sha}`), { body: status, permissions: PERMISSION });
     },
   };
 }

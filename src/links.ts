@@ -8,6 +8,14 @@ export function blueskyPostUrl(atUri: string): string | undefined {
   return match ? `https://bsky.app/profile/${match[1]}/post/${match[2]}` : undefined;
 }
 
+const BSKY_APP_URL = /^https:\/\/bsky\.app\/profile\/(did:[a-z]+:[^/?#]+)\/post\/([^/?#]+)$/;
+
+/** The AT-URI of a bsky.app post link whose profile is a DID (the inverse of blueskyPostUrl). */
+export function blueskyAtUri(url: string): string | undefined {
+  const match = BSKY_APP_URL.exec(url);
+  return match ? `at://${match[1]}/app.bsky.feed.post/${match[2]}` : undefined;
+}
+
 /**
  * The web page of a post, derived from the URI (or id) a platform returned; undefined
  * when the platform's web address cannot be derived from it (Threads, Instagram and

@@ -156,9 +156,10 @@ function credentialErrors(settings: Settings, kinds: Set<PublisherKind>): InputE
   return errors;
 }
 
-function createLedger(settings: Settings, ctx: RunContext): Ledger {
+function createLedger(settings: Settings, ctx: RunContext, targets: PlannedTarget[]): Ledger {
   if (settings.ledger === 'off') return new Ledger(undefined, log);
   if (!settings.githubToken) {
+    if (targets.length === 0) return new Ledger(undefined, log);
     log.warning("No 'github-token': the durable ledger is off, so re-runs are protected only within each platform's idempotency window (letmepost 24 h, Mastodon ~1 h). Pass github-token: ${{ github.token }} with 'permissions: statuses: write'.");
     return new Ledger(undefined, log);
   }
@@ -175,11 +176,12 @@ async function unsafeQueueErrors(settings: Settings, targets: PlannedTarget[], l
   if (bounded.length === 0) return [];
   const commit = bounded.find((t) => t.ledgerCommit)?.ledgerCommit;
   if (commit && (await ledger.readable(commit))) return [];
-  const names = [...new Set(bounded.map((t) => t.publisher))].join(' and ');
+  const publishers = [...new Set(bounded.map((t) => t.publisher))];
+  const names = publishers.join(' and ');
   return [
     new InputError(
       'select',
-      `Input 'select' is 'all', which re-reads every post file on each run; ${names} remember a post only for a while (letmepost 24 h, Mastodon ~1 h), so without the durable ledger old posts would be posted again. Enable the ledger (github-token with 'permissions: statuses: write', and ledger: commit-status), or use select: added (the default) for ${names} posts`,
+      `Input 'select' is 'all', which re-reads every post file on each run; ${names} ${publishers.length > 1 ? 'remember' : 'remembers'} a post only for a while (letmepost 24 h, Mastodon ~1 h), so without the durable ledger old posts would be posted again. Enable the ledger (github-token with 'permissions: statuses: write', and ledger: commit-status), or use select: added (the default) for ${names} posts`,
     ),
   ];
 }
@@ -217,8 +219,11 @@ function failure(target: PlannedTarget, status: TargetResult['status'], message:
   return [{ label: target.label, publisher: target.publisher, platform: target.platform, status, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [], error: redact(message) }];
 }
 
-/** Ledger first (the fewest requests for a re-run), then the publisher, then the ledger entry. */
-async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, now: number): Promise<TargetResult[]> {
+/**
+ * Ledger first (the fewest requests for a re-run), then the publisher, then the ledger entry.
+ * `unrecorded` collects targets published without a ledger entry.
+ */
+async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, now: number, unrecorded: PlannedTarget[]): Promise<TargetResult[]> {
   const recorded = await ledger.lookup(target);
   if (recorded) {
     log.info(`${target.label} → ${target.platform}: already ${recorded.status} by an earlier run (recorded on commit ${target.ledgerCommit?.slice(0, 7)}); not posting again`);
@@ -233,7 +238,7 @@ async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger
       for (const w of r.warnings) log.warning(`${r.label} → ${r.platform}: ${w}`);
       log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
     }
-    if (results[0]) await ledger.record(target, results[0]);
+    if (results[0] && ledger.enabled && !(await ledger.record(target, results[0])) && (results[0].status === 'published' || results[0].status === 'queued')) unrecorded.push(target);
     return results;
   } catch (error) {
     // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
@@ -273,7 +278,7 @@ async function runAction(): Promise<void> {
   const publishing = plan.mode === 'publish' && !settings.dryRun;
   await resolveAnchorTimes(targets, ctx, errors, publishing);
   const kinds = new Set(targets.map((t) => t.publisher));
-  const ledger = publishing && errors.length === 0 ? createLedger(settings, ctx) : new Ledger(undefined, log);
+  const ledger = publishing && errors.length === 0 ? createLedger(settings, ctx, targets) : new Ledger(undefined, log);
   if (publishing && errors.length === 0) {
     errors.push(...credentialErrors(settings, kinds));
     if (plan.fromFiles) errors.push(...(await unsafeQueueErrors(settings, targets, ledger)));
@@ -312,14 +317,28 @@ async function runAction(): Promise<void> {
 
   // 3. Publish: ledger first, then the platform, concurrently with a small bound.
   const publishers = await createPublishers(kinds, settings, { deadline, log });
-  const results = (await mapBounded(targets, CONCURRENCY, (t) => publishTarget(publishers.get(t.publisher)!, t, ledger, started))).flat();
+  const unrecorded: PlannedTarget[] = [];
+  const results = (await mapBounded(targets, CONCURRENCY, (t) => publishTarget(publishers.get(t.publisher)!, t, ledger, started, unrecorded))).flat();
 
   // 4. Report.
   for (const [name, value] of Object.entries(buildOutputs(results))) core.setOutput(name, value);
   await core.summary.addHeading('letmepost', 3).addRaw(`${results.length ? summaryTable(results) : 'No post to publish in this run.'}\n`).write();
+  // A queue (`select: all`) re-reads every file on each run: for letmepost and Mastodon only
+  // the ledger keeps an old post from going out again, so an unrecorded one turns the job red.
+  const unsafe = settings.select === 'all' ? unrecorded.filter((t) => t.publisher !== 'bluesky') : [];
+  if (unsafe.length > 0) {
+    core.setFailed(
+      `Published, but not recorded in the ledger: ${unsafe.map((t) => `${t.label} → ${t.platform}`).join(', ')}. With select: all, a run after the platform's idempotency window would post ${unsafe.length > 1 ? 'them' : 'it'} again; give the job 'permissions: statuses: write' and re-run it (the re-run records ${unsafe.length > 1 ? 'them' : 'it'} without posting again).`,
+    );
+  }
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'rejected' || r.status === 'unknown');
   if (failed.length > 0) {
-    for (const r of failed) core.error(redact(`${r.label} → ${r.platform}: ${r.error ?? r.status}`), { title: `Not posted to ${r.platform}` });
+    for (const r of failed) {
+      const where = `${r.label} → ${r.platform}`;
+      const message = r.error?.startsWith(where) ? r.error : `${where}: ${r.error ?? r.status}`;
+      const title = r.status === 'unknown' ? `${r.platform}: may have been posted` : r.status === 'failed' ? `${r.platform}: not posted (transient; re-run to retry)` : `Not posted to ${r.platform}`;
+      core.error(redact(message), { title });
+    }
     const done = results.length - failed.length;
     core.setFailed(`${failed.length} of ${results.length} post target${results.length > 1 ? 's' : ''} failed${done ? ` (${done} succeeded)` : ''}; see the errors above.`);
   }

@@ -125,7 +125,7 @@ export async function resolveLocalMedia(
   }
   const mimeType = sniffMimeType(head);
   if (mimeType === undefined) {
-    throw new MediaPathError(`'${userPath}' is not a PNG, JPEG, GIF, WebP image or an MP4/MOV video (checked by its content, not its name)`);
+    throw new MediaPathError(`'${userPath}' is not a PNG, JPEG, GIF, WebP image or an MP4/MOV video (checked by its content, not its name); point 'path' at the image or video itself, or convert the file`);
   }
   const kind = mediaKindOf(mimeType);
   if (opts.kind !== undefined && opts.kind !== kind) {

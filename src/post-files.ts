@@ -394,6 +394,30 @@ export interface ParsedFile {
   ids: Array<{ id: string; position: FilePosition }>;
 }
 
+/** How to fix the YAML mistakes post authors make most; the parser's own words say only what is wrong. */
+const YAML_HINTS: Readonly<Record<string, string>> = {
+  BLOCK_AS_IMPLICIT_KEY: "; a value that contains ': ' must be quoted, e.g. text: \"Release: v1.2 is out\"",
+  BAD_SCALAR_START: '; a value that starts with @ or ` must be quoted, e.g. text: "@you.bsky.social thanks!"',
+  TAB_AS_INDENT: '; indent with spaces, not tabs',
+  DUPLICATE_KEY: '; each field may appear once in a post (start another post after a --- line)',
+  MISSING_CHAR: '; close the quote or bracket that was opened',
+  BAD_INDENT: '; indent the lines of a list or mapping evenly, and close every bracket that was opened',
+};
+
+function yamlHint(code: string): string {
+  return YAML_HINTS[code] ?? '';
+}
+
+/**
+ * Pull request events only preview post files; the run that publishes one (a push, or
+ * `select: all` on a release, schedule or workflow_dispatch) has no pull request. Without
+ * this, a preview would render the PR's values and the merge would then fail to post.
+ */
+const FILE_UNPUBLISHABLE = {
+  pull_request:
+    "is not available to post files: a pull request only previews them, and the push that publishes the file has no pull request. Write the text out, or announce merges from an inline step (text: 'Merged: {{ pull_request.title }}' on pull_request closed)",
+} as const;
+
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:$/, '');
 }
@@ -438,7 +462,7 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
     return { file, line, column: col };
   };
   if ('empty' in parsed) {
-    for (const e of parsed.errors) errors.push(new PostFileError(at(e.pos[0]), `YAML syntax error: ${firstLine(e.message)}`));
+    for (const e of parsed.errors) errors.push(new PostFileError(at(e.pos[0]), `YAML syntax error: ${firstLine(e.message)}${yamlHint(e.code)}`));
     if (errors.length === 0) errors.push(new PostFileError({ file }, 'contains no post; write one post per YAML document (text and targets), or delete the file'));
     return { posts, errors, ids };
   }
@@ -451,7 +475,7 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const pos = e.linePos?.[0];
-        errors.push(new PostFileError(pos ? { file, line: pos.line, column: pos.col } : at(e.pos[0]), `YAML syntax error: ${firstLine(e.message)}`));
+        errors.push(new PostFileError(pos ? { file, line: pos.line, column: pos.col } : at(e.pos[0]), `YAML syntax error: ${firstLine(e.message)}${yamlHint(e.code)}`));
       }
       nonEmpty++;
       return;
@@ -513,7 +537,7 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
     const used: Record<string, string> = {};
     const deferred: string[] = [];
     for (const { path, text: template } of templatedFields(data)) {
-      const out = renderTemplate(template, opts.vars, { deferUnavailable: opts.preview === true });
+      const out = renderTemplate(template, opts.vars, { deferUnavailable: opts.preview === true, unpublishable: FILE_UNPUBLISHABLE });
       if ('errors' in out) {
         for (const e of out.errors) {
           let occurrence = 0;

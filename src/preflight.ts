@@ -46,11 +46,17 @@ export function parseScheduledAt(raw: string): { iso: string } | { error: string
   }
   const ms = Date.parse(value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
   const [, y, mo, d, h, mi, s] = match;
-  const inRange = Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= 31 && Number(h) <= 23 && Number(mi) <= 59 && Number(s ?? 0) <= 59;
+  // Date.parse rolls impossible days over (2026-02-30 → March 2): check the day against the month.
+  const daysInMonth = [31, isLeapYear(Number(y)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Number(mo) - 1] ?? 0;
+  const inRange = Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= daysInMonth && Number(h) <= 23 && Number(mi) <= 59 && Number(s ?? 0) <= 59;
   if (Number.isNaN(ms) || !inRange || new Date(ms).getUTCFullYear() < Number(y) - 1) {
-    return { error: `is ${quote(value)}, which is not a real date and time (${example})` };
+    return { error: `is ${quote(value)}, which is not a real date and time; check the month, the day and the time (${example})` };
   }
   return { iso: new Date(ms).toISOString() };
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 export interface PreflightTarget {
@@ -124,7 +130,7 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
   // First comment.
   if (post.firstComment !== undefined) {
     if (platform !== 'bluesky') add(['firstComment'], `is set, but first comments are supported on Bluesky only (this target is ${limits.displayName}); remove it or post it as a separate step`);
-    else if (post.scheduledAt !== undefined) add(['firstComment'], `cannot be combined with a scheduled post; remove 'scheduledAt' or the first comment`);
+    else if (post.scheduledAt !== undefined) add(['firstComment'], `cannot be combined with a scheduled post (a reply needs its post to exist); remove the schedule or the first comment`);
     else if (weightedLength(post.firstComment) > limits.maxGraphemes) add(['firstComment'], `is ${weightedLength(post.firstComment)} characters, over ${limits.displayName}'s limit of ${limits.maxGraphemes}; shorten it`);
   }
 

@@ -45,8 +45,17 @@ export async function withRetries<T>(
       const remaining = policy.deadline - Date.now();
       if (!error.retryable || n >= policy.maxAttempts || delay >= remaining) {
         const why = !error.retryable ? '' : n >= policy.maxAttempts ? ` (gave up after ${n} attempts)` : ` (gave up: the step's deadline leaves no time for another attempt)`;
-        if (!outcomeUnknown || error.outcomeUnknown) {
+        if (!outcomeUnknown || (error.outcomeUnknown && !why)) {
           throw why ? new PublishError(`${error.message}${why}`, { retryable: error.retryable, outcomeUnknown: error.outcomeUnknown, code: error.code, cause: error }) : error;
+        }
+        if (error.outcomeUnknown) {
+          // Gave up on a request whose last attempt got no usable answer: never imply "not posted".
+          throw new PublishError(`${error.message}${why}. The request reached the server without a usable answer, so the post may have been published`, {
+            retryable: error.retryable,
+            outcomeUnknown: true,
+            code: error.code,
+            cause: error,
+          });
         }
         throw new PublishError(`${error.message}${why}. An earlier attempt reached the server without an answer, so the post may have been published`, {
           outcomeUnknown: true,

@@ -60,6 +60,12 @@ export interface RenderOptions {
    * `deferred` instead of failing.
    */
   deferUnavailable?: boolean;
+  /**
+   * Roots never available where this text is published, with the reason (completing
+   * "{{ name }} …"): an error even when this event has them — a post file previewed in a pull
+   * request is published by a push, which has no pull request.
+   */
+  unpublishable?: Partial<Readonly<Record<TemplateRoot, string>>>;
 }
 
 export type RenderResult =
@@ -199,6 +205,8 @@ function lookup(name: string, vars: TemplateVariables, options: RenderOptions): 
   }
 
   const root = head as TemplateRoot;
+  const never = options.unpublishable?.[root];
+  if (never !== undefined) return { error: `{{ ${name} }} ${never}` };
   const obj = vars.roots[root];
   if (obj === undefined) {
     const field = segments.slice(1).join('.');

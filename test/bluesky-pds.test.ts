@@ -347,7 +347,8 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     const [again] = await rerun.pub.publish(t);
     expect(again).toMatchObject({ replayed: true, uri: result?.uri, cid: result?.cid });
     expect(served.get('/page')).toBe(pagesBefore);
-    expect(rerun.calls.filter((c) => !c.startsWith('com.atproto.server.'))).toEqual(['com.atproto.repo.getRecord']);
+    // The re-run reads without logging in: one handle resolution and one read, nothing else.
+    expect(rerun.calls).toEqual(['com.atproto.identity.resolveHandle', 'com.atproto.repo.getRecord']);
   });
 
   it('posts without a card, with a warning, when the page does not answer in time', async () => {
@@ -422,7 +423,9 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     expect(error.retryable).toBe(false);
     // One login attempt per run, even for a second target.
     await rejection(pub.publish(target()));
-    expect(calls).toEqual(['com.atproto.server.createSession']);
+    // One login attempt (never retried), and nothing written.
+    expect(calls.filter((c) => c === 'com.atproto.server.createSession')).toHaveLength(1);
+    expect(calls.filter((c) => !c.startsWith('com.atproto.identity.') && c !== 'com.atproto.repo.getRecord' && c !== 'com.atproto.server.createSession')).toEqual([]);
   });
 
   it('a post scheduled in the future waits: no login, no request, no record; once due it is posted', async () => {

@@ -241,7 +241,6 @@ describe('Bluesky errors', () => {
   it.each([
     ['a wrong password', xrpc(401, 'AuthenticationRequired', 'Invalid identifier or password'), /invalid identifier or password.*'bluesky-identifier'.*app password/],
     ['an account that needs an emailed code', xrpc(401, 'AuthFactorTokenRequired', 'A sign in code has been sent to your email address'), /emailed sign-in code.*Use an app password instead/],
-    ['too many logins', xrpc(429, 'RateLimitExceeded', 'Rate Limit Exceeded', { 'ratelimit-reset': '1767225600' }), /rate-limits logins \(about 30 per 5 minutes.*Wait until 2026-01-01T00:00:00Z and re-run/],
   ])('a login refused for %s says what to do, without retrying and without the password', (_, error, pattern) => {
     registerSecret('abcd-efgh-ijkl-mnop');
     const e = loginError(error, 'me.bsky.social');
@@ -250,6 +249,13 @@ describe('Bluesky errors', () => {
     expect(e.message).toMatch(pattern);
     expect(e.message).toContain("'me.bsky.social'");
     expect(e.message).not.toContain('abcd-efgh-ijkl-mnop');
+  });
+
+  it('too many logins: retried once the limit resets (when that is before the deadline), else the message says when to re-run', () => {
+    const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+    const e = loginError(xrpc(429, 'RateLimitExceeded', 'Rate Limit Exceeded', { 'ratelimit-reset': String(now / 1000 + 30) }), 'me.bsky.social', { now });
+    expect(e).toMatchObject({ retryable: true, retryAfterMs: 30_000, outcomeUnknown: false });
+    expect(e.message).toMatch(/'me.bsky.social': too many logins.*rate-limits logins \(about 30 per 5 minutes.*Wait until 2026-01-01T00:00:30Z and re-run/);
   });
 
   it('a server error on login is retryable', () => {

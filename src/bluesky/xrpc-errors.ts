@@ -98,7 +98,10 @@ export function toPublishError(what: string, error: unknown, ctx: ErrorContext =
     });
   }
   if (status === INVALID_RESPONSE) {
-    return new PublishError(redact(`${what}: Bluesky gave an answer this action does not understand${detail}`), { outcomeUnknown: write, code, cause: error });
+    // A garbled answer (cut short, not JSON) says nothing about what the server did. Every
+    // call this action makes is safe to resend (reads, create-if-absent writes under a fixed
+    // record key, content-addressed uploads, logins), so it is retried like a lost answer.
+    return new PublishError(redact(`${what}: Bluesky gave an answer this action does not understand${detail}`), { retryable: true, outcomeUnknown: write, code, cause: error });
   }
   if (status === 429) {
     const reset = resetTime(error);
@@ -156,10 +159,11 @@ export function loginError(error: unknown, identifier: string, ctx: ErrorContext
     );
   }
   if ((error.status as number) === 429) {
+    // Retried when the limit resets before the step's deadline; otherwise this is the message.
     const reset = resetTime(error);
     return new PublishError(
       redact(`Bluesky refused the login for ${who}: too many logins. Bluesky rate-limits logins (about 30 per 5 minutes and 300 per day per account; this action logs in once per run). Wait${reset ? ` until ${reset}` : ' a few minutes'} and re-run the job`),
-      { code: 'RateLimitExceeded', cause: error },
+      { retryable: true, retryAfterMs: rateLimitWaitMs(error, ctx.now) ?? 5000, code: 'RateLimitExceeded', cause: error },
     );
   }
   return toPublishError('Bluesky login', error, ctx);

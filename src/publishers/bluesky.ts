@@ -96,6 +96,7 @@ function aspectRatioOf(width: number | undefined, height: number | undefined): {
 export class BlueskyPublisher implements Publisher {
   readonly kind = 'bluesky' as const;
   private loginPromise: Promise<Session> | undefined;
+  private readerPromise: Promise<Session | undefined> | undefined;
   /** Handle → DID (undefined: no such account), resolved once per run. */
   private readonly dids = new Map<string, Promise<string | undefined>>();
   /** Each media file or URL is loaded and uploaded once per run. */
@@ -200,6 +201,8 @@ export class BlueskyPublisher implements Publisher {
       ];
     }
     const plan = this.plan(target);
+    const known = await this.readWithoutLogin(target, plan);
+    if (known && plan.every((post) => known.get(post.rkey))) return this.allPosted(target, plan, known);
     const results: TargetResult[] = [];
     let session: Session;
     try {
@@ -213,9 +216,9 @@ export class BlueskyPublisher implements Publisher {
       let written: Written;
       try {
         const reply = root && parent ? { root, parent: post.kind === 'first-comment' ? root : parent } : undefined;
-        written = await this.writePost(session, target, post, reply);
+        written = await this.writePost(session, target, post, reply, session.did === known?.did ? known.get(post.rkey) : undefined);
       } catch (error) {
-        throw this.failure(error, target, plan, results);
+        throw this.failure(error, target, plan, results, `at://${session.did}/${COLLECTION}/${post.rkey}`);
       }
       results.push(this.result(target, post, written));
       if (post.index === 0) root = written.ref;
@@ -248,14 +251,19 @@ export class BlueskyPublisher implements Publisher {
    * A failure, with what was already posted when a thread stopped part-way. Transient
    * failures get code 'failed' (a re-run retries them and resumes the thread).
    */
-  private failure(error: unknown, target: PlannedTarget, plan: PlannedPost[], done: TargetResult[]): PublishError {
+  private failure(error: unknown, target: PlannedTarget, plan: PlannedPost[], done: TargetResult[], pending?: string): PublishError {
     const e = error instanceof PublishError ? error : toPublishError(`${target.label} → bluesky`, error);
     const transient = e.retryable || (e.cause instanceof PublishError && e.cause.retryable);
     let message = e.message;
+    if (e.outcomeUnknown && pending) {
+      // The write may have landed: say so, say where to look, and that a re-run is safe.
+      if (!/may have been published/.test(message)) message += '. The request reached Bluesky without a usable answer, so the post may have been published';
+      message += `; check ${blueskyPostUrl(pending) ?? pending}: re-running the job finds it there by its record key and reports it instead of posting again, or posts it if it is not there`;
+    }
     if (done.length > 0) {
       const posted = done.map((r) => `${r.part ?? 'post'} ${r.url ?? r.uri}`).join(', ');
       message += `. Already posted: ${posted}; re-running the job posts the remaining ${plan.length - done.length} (those already posted are found by their record keys and not posted again)`;
-    } else if (transient) {
+    } else if (transient && !(e.outcomeUnknown && pending)) {
       message += '. Re-running the job retries it safely (the record key is fixed, so it cannot post twice)';
     }
     return new PublishError(redact(message), {
@@ -265,6 +273,44 @@ export class BlueskyPublisher implements Publisher {
       ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
       cause: e,
     });
+  }
+
+  /**
+   * A re-run usually finds every post already there. Reading needs no login, so such a run
+   * never logs in (logins are rate-limited: 30 per 5 minutes) and sends one read per post;
+   * a first run reads the same way before it logs in to write. Returns, per record key, the
+   * stored post or null (not there); undefined when reading was not possible.
+   */
+  private async readWithoutLogin(target: PlannedTarget, plan: PlannedPost[]): Promise<(Map<string, StoredPost | null> & { did: string }) | undefined> {
+    const reader = await this.reader();
+    if (!reader) return undefined;
+    try {
+      const stored = await Promise.all(plan.map((post) => this.getRecord(reader, post.rkey, `${target.label} → bluesky`)));
+      return Object.assign(new Map(plan.map((post, i) => [post.rkey, stored[i] ?? null] as const)), { did: reader.did });
+    } catch {
+      return undefined; // the normal way (log in, then read) decides
+    }
+  }
+
+  private allPosted(target: PlannedTarget, plan: PlannedPost[], known: Map<string, StoredPost | null>): TargetResult[] {
+    return plan.map((post) => {
+      const existing = known.get(post.rkey)!;
+      this.config.log.info(`${target.label} → bluesky${post.part ? ` (${post.part})` : ''}: already posted at ${existing.ref.uri} (record key ${post.rkey}); not posting again`);
+      return this.result(target, post, { ref: existing.ref, replayed: true, warnings: this.otherText(existing, post) });
+    });
+  }
+
+  /** An agent without a session, for public reads; undefined when the DID cannot be known without logging in (an email identifier). */
+  private reader(): Promise<Session | undefined> {
+    this.readerPromise ??= (async () => {
+      const { identifier, service, requestTimeoutMs } = this.config;
+      const agent = new AtpAgent({ service, fetch: withTimeout(this.fetchImpl, requestTimeoutMs) });
+      if (identifier.startsWith('did:')) return { agent, did: identifier };
+      if (identifier.includes('@') || !identifier.includes('.')) return undefined;
+      const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, '')).catch(() => undefined);
+      return did ? { agent, did } : undefined;
+    })();
+    return this.readerPromise;
   }
 
   /** Logs in once per run; concurrent publishes share the one login. */
@@ -342,10 +388,12 @@ export class BlueskyPublisher implements Publisher {
   }
 
   /** Writes one post unless its record key already holds a post; never writes twice. */
-  private async writePost(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined): Promise<Written> {
+  /** `known`: what a read just before found at the record key (null: nothing); undefined: read now. */
+  private async writePost(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined, known?: StoredPost | null): Promise<Written> {
     const { log } = this.config;
     const what = `${target.label} → bluesky${post.part ? ` (${post.part})` : ''}`;
-    const existing = await this.getRecord(session, post.rkey, what);
+    // A post that appeared since that read is still caught: putRecord with swapRecord null never overwrites.
+    const existing = known !== undefined ? (known ?? undefined) : await this.getRecord(session, post.rkey, what);
     if (existing) {
       log.info(`${what}: already posted at ${existing.ref.uri} (record key ${post.rkey}, key ${post.key}); not posting again`);
       return { ref: existing.ref, replayed: true, warnings: this.otherText(existing, post) };

@@ -28,6 +28,8 @@ export interface ActionEnv {
   workspace?: string;
   event?: { name: string; payload: unknown };
   env?: Record<string, string>;
+  /** Aborting kills the action with SIGKILL, like a cancelled job or a lost runner. */
+  signal?: AbortSignal;
 }
 
 /** Reads the runner's `name<<delimiter` output file format. */
@@ -88,7 +90,8 @@ export async function runAction(opts: ActionEnv): Promise<ActionRun> {
   };
   for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
 
-  const child = spawn(NODE24, [BUNDLE], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE24, [BUNDLE], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}) });
+  child.on('error', () => {}); // an abort is reported as 'error' too; 'close' still follows
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

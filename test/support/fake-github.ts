@@ -7,8 +7,12 @@
  *   GET /repos/{owner}/{repo}/pulls/{n}/files          registered PRs; paginated (per_page, page, Link)
  *   GET /repos/{owner}/{repo}/commits?path=&sha=       `git log` newest first; paginated with Link next/last
  *   GET /repos/{owner}/{repo}/contents/{path}?ref=      the file at a commit, base64 as GitHub sends it
+ *   GET /repos/{owner}/{repo}/commits/{ref}/status      the combined status: the latest status per context, newest first, paginated
+ *   POST /repos/{owner}/{repo}/statuses/{sha}           stores {state, context, description, target_url}
+ *                                                      (422 for an unknown commit or a bad state; 403 when
+ *                                                      `denyStatusWrites`, as for a token without statuses: write)
  * Every request is recorded. `token` enforces `Authorization: Bearer <token>` (401 otherwise);
- * `failNext` queues an error answer; `route` adds endpoints (e.g. commit statuses for a ledger).
+ * `failNext` queues an error answer; `intercept` answers instead of the routes; `route` adds endpoints.
  */
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
@@ -41,6 +45,18 @@ export interface FakeAnswer {
 
 type Handler = (req: RecordedGitHubRequest, match: RegExpExecArray, url: URL) => FakeAnswer;
 
+/** A commit status as GitHub stores it. */
+export interface FakeCommitStatus {
+  id: number;
+  state: string;
+  context: string;
+  description: string | null;
+  target_url: string | null;
+  created_at: string;
+}
+
+const STATUS_STATES = new Set(['error', 'failure', 'pending', 'success']);
+
 const STATUS: Readonly<Record<string, string>> = { A: 'added', D: 'removed', M: 'modified', R: 'renamed', C: 'copied', T: 'changed' };
 
 export class FakeGitHub {
@@ -51,6 +67,15 @@ export class FakeGitHub {
   private readonly pulls = new Map<number, { base: string; head: string }>();
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
   private readonly failures: Array<{ pattern: RegExp; answer: FakeAnswer }> = [];
+  /** Every status ever created, per full commit SHA, oldest first. */
+  private readonly commitStatuses = new Map<string, FakeCommitStatus[]>();
+  private statusIds = 0;
+  /** true: POST /statuses answers 403, like a token without `permissions: statuses: write`. */
+  denyStatusWrites = false;
+  /** true: reading commit statuses answers 403 too, like a token without any `statuses` permission. */
+  denyStatusReads = false;
+  /** Consulted first for every request: an answer overrides the routes (e.g. to kill the client mid-step). */
+  intercept: ((req: RecordedGitHubRequest) => FakeAnswer | undefined) | undefined;
   url = '';
 
   constructor(private readonly opts: FakeGitHubOptions) {
@@ -61,6 +86,30 @@ export class FakeGitHub {
     this.route('GET', new RegExp(`^/repos/${repo}/pulls/(\\d+)/files$`), (_req, m, url) => this.pullFiles(Number(m[1]), url));
     this.route('GET', new RegExp(`^/repos/${repo}/commits$`), (_req, _m, url) => this.commits(url));
     this.route('GET', new RegExp(`^/repos/${repo}/contents/(.+)$`), (_req, m, url) => this.contents(decodeURIComponent(m[1]!), url.searchParams.get('ref') ?? 'HEAD'));
+    this.route('GET', new RegExp(`^/repos/${repo}/commits/([^/]+)/status$`), (_req, m, url) => this.combinedStatus(decodeURIComponent(m[1]!), url));
+    this.route('POST', new RegExp(`^/repos/${repo}/statuses/([^/]+)$`), (req, m) => this.createStatus(decodeURIComponent(m[1]!), req.body));
+  }
+
+  /** The latest status of each context on a commit (by full SHA), as the combined status lists them. */
+  statusesOn(sha: string): FakeCommitStatus[] {
+    const latest = new Map<string, FakeCommitStatus>();
+    for (const s of this.commitStatuses.get(sha) ?? []) {
+      latest.delete(s.context);
+      latest.set(s.context, s);
+    }
+    return [...latest.values()];
+  }
+
+  /** Adds a status directly (another tool's, e.g. CI), as if POSTed. */
+  addStatus(sha: string, status: { state: string; context: string; description?: string; target_url?: string }): void {
+    const list = this.commitStatuses.get(sha) ?? [];
+    list.push({ id: ++this.statusIds, state: status.state, context: status.context, description: status.description ?? null, target_url: status.target_url ?? null, created_at: new Date().toISOString() });
+    this.commitStatuses.set(sha, list);
+  }
+
+  /** Every status created, on any commit: [sha, status]. */
+  allStatuses(): Array<[string, FakeCommitStatus]> {
+    return [...this.commitStatuses].flatMap(([sha, list]) => list.map((s): [string, FakeCommitStatus] => [sha, s]));
   }
 
   async start(): Promise<this> {
@@ -72,7 +121,7 @@ export class FakeGitHub {
         for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
         const recorded: RecordedGitHubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8') };
         this.requests.push(recorded);
-        const answer = this.answer(recorded);
+        const answer = this.intercept?.(recorded) ?? this.answer(recorded);
         res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
         res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
       });
@@ -159,6 +208,54 @@ export class FakeGitHub {
     this.git('rev-parse', '--verify', `${head}^{commit}`);
     const mergeBase = this.git('merge-base', base, head).trim();
     return { status: 200, body: { status: 'ahead', merge_base_commit: { sha: mergeBase }, files: this.diff(base, head), commits: [] } };
+  }
+
+  private resolveCommit(ref: string): string | undefined {
+    try {
+      return this.git('rev-parse', '--verify', '--quiet', `${ref}^{commit}`).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Paginated like GitHub: `per_page` (default 30, at most 100) statuses, newest first, with a Link header. */
+  private combinedStatus(ref: string, url: URL): FakeAnswer {
+    if (this.denyStatusReads) return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    const sha = this.resolveCommit(ref);
+    if (!sha) return { status: 422, body: { message: `No commit found for SHA: ${ref}` } };
+    const all = this.statusesOn(sha).sort((a, b) => b.id - a.id);
+    const state = all.length === 0 ? 'pending' : all.some((s) => s.state === 'error' || s.state === 'failure') ? 'failure' : all.every((s) => s.state === 'success') ? 'success' : 'pending';
+    const page = this.page(all, url);
+    return { ...page, body: { state, sha, total_count: all.length, statuses: page.body } };
+  }
+
+  private createStatus(ref: string, body: string): FakeAnswer {
+    if (this.denyStatusWrites) {
+      return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/commits/statuses#create-a-commit-status' } };
+    }
+    const sha = /^[0-9a-f]{40}$/.test(ref) ? this.resolveCommit(ref) : undefined;
+    if (!sha) return { status: 422, body: { message: `No commit found for SHA: ${ref}` } };
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return { status: 400, body: { message: 'Problems parsing JSON' } };
+    }
+    if (typeof input.state !== 'string' || !STATUS_STATES.has(input.state)) return { status: 422, body: { message: 'Validation Failed', errors: [{ field: 'state', code: 'invalid' }] } };
+    const str = (v: unknown) => (typeof v === 'string' ? v : null);
+    if ((str(input.description) ?? '').length > 140) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Status', field: 'description', code: 'custom', message: 'description is too long (maximum is 140 characters)' }] } };
+    const status: FakeCommitStatus = {
+      id: ++this.statusIds,
+      state: input.state,
+      context: str(input.context) ?? 'default',
+      description: str(input.description),
+      target_url: str(input.target_url),
+      created_at: new Date().toISOString(),
+    };
+    const list = this.commitStatuses.get(sha) ?? [];
+    list.push(status);
+    this.commitStatuses.set(sha, list);
+    return { status: 201, body: status };
   }
 
   private contents(path: string, ref: string): FakeAnswer {

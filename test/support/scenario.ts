@@ -1,0 +1,146 @@
+/**
+ * Building blocks for end-to-end scenarios that run the bundle in a temporary git repository:
+ * GitHub event payloads as the runner writes them, the runner environment that points the
+ * action at a fake GitHub, and post files that target letmepost accounts.
+ */
+import type { ActionRun } from './action.js';
+import { DEFAULT_ACCOUNTS, type FakeLetmepost, type RecordedRequest } from './fake-letmepost.js';
+import type { FakeGitHub } from './fake-github.js';
+import type { TempRepo } from './git-repo.js';
+
+export const LETMEPOST_TOKEN = 'lmp_test_secret_token';
+export const GITHUB_TOKEN = 'ghs_fake_token';
+export const REPOSITORY = 'octo/posts';
+export const ACCOUNT = {
+  bluesky: DEFAULT_ACCOUNTS.find((a) => a.platform === 'bluesky')!.id,
+  twitter: DEFAULT_ACCOUNTS.find((a) => a.platform === 'twitter')!.id,
+  linkedin: DEFAULT_ACCOUNTS.find((a) => a.platform === 'linkedin')!.id,
+} as const;
+
+/** `repository` as every event payload carries it. */
+export const repositoryPayload = {
+  id: 4242,
+  name: 'posts',
+  full_name: REPOSITORY,
+  owner: { login: 'octo' },
+  html_url: `https://github.com/${REPOSITORY}`,
+  default_branch: 'main',
+};
+
+export interface Event {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+/** A `push` of `before..after` to `ref`, with the head commit as GitHub describes it. */
+export function pushEvent(repo: TempRepo, before: string, after: string, ref = 'refs/heads/main'): Event {
+  return {
+    name: 'push',
+    payload: {
+      ref,
+      before,
+      after,
+      created: /^0+$/.test(before),
+      deleted: false,
+      forced: false,
+      head_commit: {
+        id: after,
+        message: repo.git('log', '-1', '--format=%s', after),
+        timestamp: new Date(repo.timeOf(after)).toISOString(),
+        author: { name: 'Test Author', email: 'author@example.com', username: 'author' },
+      },
+      repository: repositoryPayload,
+      sender: { login: 'author' },
+    },
+  };
+}
+
+/** A `pull_request` event for base...head of the repository. */
+export function pullRequestEvent(base: string, head: string, pr: { number: number; title: string; author: string; action?: string; merged?: boolean }): Event {
+  return {
+    name: 'pull_request',
+    payload: {
+      action: pr.action ?? 'synchronize',
+      number: pr.number,
+      pull_request: {
+        number: pr.number,
+        title: pr.title,
+        html_url: `https://github.com/${REPOSITORY}/pull/${pr.number}`,
+        user: { login: pr.author },
+        state: pr.merged ? 'closed' : 'open',
+        merged: pr.merged ?? false,
+        base: { ref: 'main', sha: base },
+        head: { ref: 'feature', sha: head },
+      },
+      repository: repositoryPayload,
+      sender: { login: pr.author },
+    },
+  };
+}
+
+/** A published `release` event. */
+export function releaseEvent(tag: string, name: string): Event {
+  return {
+    name: 'release',
+    payload: {
+      action: 'published',
+      release: { tag_name: tag, name, html_url: `https://github.com/${REPOSITORY}/releases/tag/${tag}`, prerelease: false, draft: false },
+      repository: repositoryPayload,
+      sender: { login: 'maintainer' },
+    },
+  };
+}
+
+/** The runner variables of a run on commit `sha`, with the GitHub API at `github`. */
+export function githubEnv(github: FakeGitHub | undefined, sha: string, ref = 'refs/heads/main', extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    GITHUB_REPOSITORY: REPOSITORY,
+    GITHUB_SHA: sha,
+    GITHUB_REF: ref,
+    GITHUB_WORKFLOW: 'Posts',
+    GITHUB_WORKFLOW_REF: `${REPOSITORY}/.github/workflows/posts.yml@${ref}`,
+    GITHUB_JOB: 'posts',
+    ...(github ? { GITHUB_API_URL: github.url } : { GITHUB_API_URL: 'http://127.0.0.1:9' }),
+    ...extra,
+  };
+}
+
+/** A post file for letmepost accounts (one target per platform given). */
+export function letmepostPost(text: string, platforms: ReadonlyArray<keyof typeof ACCOUNT> = ['bluesky'], extra = ''): string {
+  const targets = platforms.map((p) => `  - platform: ${p}\n    account: ${ACCOUNT[p]}\n`).join('');
+  return `text: ${JSON.stringify(text)}\ntargets:\n${targets}${extra}`;
+}
+
+/** POST /v1/posts requests the fake letmepost received. */
+export function postRequests(server: FakeLetmepost): RecordedRequest[] {
+  return server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/posts');
+}
+
+/** The post text of a recorded POST /v1/posts body (either request shape). */
+export function postedText(request: RecordedRequest): string {
+  const body = JSON.parse(request.body.toString('utf8')) as { text?: string; content?: { text?: string } };
+  return body.text ?? body.content?.text ?? '';
+}
+
+export interface ResultEntry {
+  post: string;
+  publisher: string;
+  platform: string;
+  status: string;
+  uri: string;
+  url: string;
+  id: string;
+  idempotencyKey: string;
+  replayed: boolean;
+  warnings: string[];
+  error?: string;
+}
+
+export function results(run: ActionRun): ResultEntry[] {
+  return JSON.parse(run.outputs.results ?? '[]') as ResultEntry[];
+}
+
+/** stdout and stderr, for assertion messages. */
+export function log(run: ActionRun): string {
+  return `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
+}
