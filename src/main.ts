@@ -11,6 +11,7 @@ import { inlineIssueToInputError, parseInputs, POST_FIELD_INPUTS, type Settings 
 import { commitStatusApi, Ledger } from './ledger.js';
 import { planPost, type PostSource } from './plan.js';
 import { loadPostFiles } from './post-files.js';
+import { localGit } from './select.js';
 import { postSchema, type PostInput } from './post-schema.js';
 import { renderPreview } from './preview.js';
 import { createPublishers } from './publishers/index.js';
@@ -95,6 +96,20 @@ async function planFiles(settings: Settings, ctx: RunContext, now: number, error
   });
   for (const warning of loaded.warnings) log.warning(warning);
   errors.push(...loaded.errors);
+  if (loaded.mode === 'publish' && loaded.posts.length > 0) {
+    const head = await localGit(ctx.workspace).run(['rev-parse', 'HEAD']);
+    // Post files are published only from the commit the run is for: a workflow that checks
+    // out another ref (say a fork's pull request head, under workflow_run or issue_comment)
+    // must not publish files nobody with write access has merged.
+    if (head.code === 0 && ctx.sha && head.stdout.trim() !== ctx.sha) {
+      errors.push(
+        new InputError(
+          'files',
+          `Input 'files': the checked-out commit ${head.stdout.trim().slice(0, 7)} is not the commit this run is for (${ctx.sha.slice(0, 7)}); post files are published only from the run's own commit, so files from another ref (such as a fork's pull request) are never posted. Check out the default ref (actions/checkout without 'ref'), or preview them on pull_request`,
+        ),
+      );
+    }
+  }
   const targets: PlannedTarget[] = [];
   // In a `select: all` queue, a post scheduled in the past may simply be one published
   // earlier: the ledger, not preflight, decides (see publishTarget).
@@ -278,11 +293,10 @@ async function runAction(): Promise<void> {
   const publishing = plan.mode === 'publish' && !settings.dryRun;
   await resolveAnchorTimes(targets, ctx, errors, publishing);
   const kinds = new Set(targets.map((t) => t.publisher));
+  // Missing credentials are reported together with every other problem, in one run.
+  if (publishing) errors.push(...credentialErrors(settings, kinds));
   const ledger = publishing && errors.length === 0 ? createLedger(settings, ctx, targets) : new Ledger(undefined, log);
-  if (publishing && errors.length === 0) {
-    errors.push(...credentialErrors(settings, kinds));
-    if (plan.fromFiles) errors.push(...(await unsafeQueueErrors(settings, targets, ledger)));
-  }
+  if (publishing && errors.length === 0 && plan.fromFiles) errors.push(...(await unsafeQueueErrors(settings, targets, ledger)));
   if (errors.length > 0) {
     reportProblems(errors);
     await core.summary

@@ -16,7 +16,7 @@ import { GitHubApiError, GitHubRestClient, type CommitRef, type GitHubApi } from
 import { quote, type Settings } from './inputs.js';
 import type { PostSource } from './plan.js';
 import { postSchema, type PostDefinition } from './post-schema.js';
-import { fileHistory, localGit, selectPostFiles, type Git, type RunMode } from './select.js';
+import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type Git, type RunMode } from './select.js';
 import { closest, renderTemplate, templateVariables, type TemplateVariables } from './templates.js';
 
 /** Larger files are refused before parsing: a post is a few KB of YAML. */
@@ -647,7 +647,7 @@ function apiFailure(error: unknown): InputError {
 /** Which post files this run handles, read, validated and rendered: the one call for file posts. */
 export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> {
   const { ctx, settings } = input;
-  const out: LoadedPosts = { mode: ctx.eventName === 'pull_request' || ctx.eventName === 'pull_request_target' ? 'preview' : 'publish', files: [], posts: [], errors: [], notes: [], warnings: [] };
+  const out: LoadedPosts = { mode: PR_EVENTS.has(ctx.eventName) ? 'preview' : 'publish', files: [], posts: [], errors: [], notes: [], warnings: [] };
   const { globs, errors: globErrors } = compileGlobs(settings.files);
   if (globErrors.length > 0) {
     out.errors.push(...globErrors);

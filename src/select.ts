@@ -78,7 +78,8 @@ export interface SelectDeps {
 }
 
 const ZERO_SHA = /^0+$/;
-const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
+/** Events about a pull request: its post files are previewed, never published (they may come from a fork). */
+export const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;

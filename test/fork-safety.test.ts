@@ -294,4 +294,37 @@ describe('pull_request_target: files from the PR head are never published, even 
     expect(s.mastodon.statuses).toHaveLength(1);
     expect(s.bluesky.requests.length).toBeGreaterThan(0);
   });
+
+  it.each([
+    ['workflow_run', { workflow_run: { head_sha: 'x' } }],
+    ['issue_comment', { issue: { number: 7, pull_request: {} }, comment: { body: '/post' } }],
+  ])('%s with the fork head checked out: refused, nothing published, whatever the secrets', async (event, extra) => {
+    await github(head, GITHUB_TOKEN);
+    const ws = origin.fullClone('fork-feature');
+    dirs.push(ws.dir);
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: { ...publisherUrls(), ...ALL_SECRETS, select: 'all', ledger: 'off' },
+      event: { name: event, payload: { ...extra, repository: { full_name: 'octo/widgets', default_branch: 'main' } } },
+      env: { GITHUB_SHA: base, GITHUB_REF: 'refs/heads/main', GITHUB_API_URL: s.github.url },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/is not the commit this run is for .*never posted/);
+    expect(publisherRequests()).toEqual([]);
+  });
+
+  it('pull_request_review is a pull request event: previewed, never published', async () => {
+    await github(head, GITHUB_TOKEN);
+    const ws = origin.fullClone('fork-feature');
+    dirs.push(ws.dir);
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: { ...publisherUrls(), ...ALL_SECRETS, select: 'all' },
+      event: { name: 'pull_request_review', payload: payload(head, 'fork-feature') },
+      env: { GITHUB_SHA: head, GITHUB_REF: 'refs/pull/7/merge', GITHUB_API_URL: s.github.url },
+    });
+    expect(run.code, run.stdout).toBe(0);
+    expect(results(run).every((r) => r.status === 'validated')).toBe(true);
+    expect(publisherRequests()).toEqual([]);
+  });
 });
