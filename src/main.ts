@@ -310,7 +310,8 @@ async function runAction(): Promise<void> {
 
   // 2. Preview (pull requests) and dry runs: render everything, send nothing.
   if (!publishing) {
-    const publishers = await createPublishers(kinds, settings, { deadline, log });
+    // Only a dry run shows requests; a preview needs no publisher (nor Bluesky's SDK).
+    const publishers = settings.dryRun ? await createPublishers(kinds, settings, { deadline, log }) : new Map<PublisherKind, Publisher>();
     const results: TargetResult[] = [];
     const requests = new Map<PlannedTarget, unknown>();
     for (const t of targets) {
@@ -339,7 +340,7 @@ async function runAction(): Promise<void> {
   await core.summary.addHeading('letmepost', 3).addRaw(`${results.length ? summaryTable(results) : 'No post to publish in this run.'}\n`).write();
   // A queue (`select: all`) re-reads every file on each run: for letmepost and Mastodon only
   // the ledger keeps an old post from going out again, so an unrecorded one turns the job red.
-  const unsafe = settings.select === 'all' ? unrecorded.filter((t) => t.publisher !== 'bluesky') : [];
+  const unsafe = plan.fromFiles && settings.select === 'all' ? unrecorded.filter((t) => t.publisher !== 'bluesky') : [];
   if (unsafe.length > 0) {
     core.setFailed(
       `Published, but not recorded in the ledger: ${unsafe.map((t) => `${t.label} → ${t.platform}`).join(', ')}. With select: all, a run after the platform's idempotency window would post ${unsafe.length > 1 ? 'them' : 'it'} again; give the job 'permissions: statuses: write' and re-run it (the re-run records ${unsafe.length > 1 ? 'them' : 'it'} without posting again).`,

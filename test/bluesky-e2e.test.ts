@@ -2,11 +2,8 @@
  * The committed bundle, run as the runner runs it on Node 24, posting to a real Bluesky PDS
  * started on 127.0.0.1 by the suite.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRepo, FIRST_COMMIT_TIME } from './support/git-repo.js';
 import { runAction, type ActionRun } from './support/action.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';
 
@@ -20,16 +17,9 @@ beforeAll(async () => {
   alice = await pds.createAccount('alice');
   await pds.createAccount('bob');
   // A real checkout: the action reads the commit's time from it for the record keys.
-  workspace = mkdtempSync(join(tmpdir(), 'lmpa-bsky-'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: workspace, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  writeFileSync(join(workspace, 'README.md'), '# widgets\n');
-  git('add', '.');
-  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.test', 'commit', '-qm', 'release'], {
-    cwd: workspace,
-    env: { ...process.env, GIT_COMMITTER_DATE: '2026-11-20T10:00:00Z', GIT_AUTHOR_DATE: '2026-11-20T10:00:00Z' },
-  });
-  sha = git('rev-parse', 'HEAD');
+  const repo = createRepo();
+  workspace = repo.dir;
+  sha = repo.write('README.md', '# widgets\n').commit('release');
 });
 afterAll(async () => pds?.close());
 
@@ -57,7 +47,8 @@ describe('the bundled action posting to a real PDS', () => {
     expect(first.outputs.uri).toMatch(new RegExp(`^at://${alice.did}/app\\.bsky\\.feed\\.post/[2-7a-z]{13}$`));
     expect(first.outputs.url).toBe(`https://bsky.app/profile/${alice.did}/post/${first.outputs.uri!.split('/').pop()}`);
     const record = await pds.getRecord(first.outputs.uri!);
-    expect(record?.value.createdAt).toBe('2026-11-20T10:00:00.000Z');
+    // The first commit of a TempRepo is one hour after FIRST_COMMIT_TIME.
+    expect(record?.value.createdAt).toBe(new Date((FIRST_COMMIT_TIME + 3600) * 1000).toISOString());
     const features = record?.value.facets.map((f: { features: Array<{ $type: string }> }) => f.features[0]!.$type).sort();
     expect(features).toEqual(['app.bsky.richtext.facet#link', 'app.bsky.richtext.facet#mention', 'app.bsky.richtext.facet#tag']);
 

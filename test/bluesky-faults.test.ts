@@ -4,11 +4,8 @@
  * Every fault ends with exactly one post and outputs that point at it, or with a failure
  * whose message says what really happened (and a re-run that then reports the one post).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRepo } from './support/git-repo.js';
 import { runAction, type ActionRun } from './support/action.js';
 import { FakeGitHub } from './support/fake-github.js';
 import { startFaultProxy, type Fault, type FaultProxy } from './support/fault-proxy.js';
@@ -33,17 +30,10 @@ beforeAll(async () => {
   pds = await startTestPds();
   alice = await pds.createAccount('alice');
   proxy = await startFaultProxy(pds.url);
-  // A real checkout whose HEAD is GITHUB_SHA: the record keys come from the commit's time.
-  workspace = mkdtempSync(join(tmpdir(), 'lmpa-bsky-faults-'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: workspace, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  writeFileSync(join(workspace, 'README.md'), '# widgets\n');
-  git('add', '.');
-  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.test', 'commit', '-qm', 'release'], {
-    cwd: workspace,
-    env: { ...process.env, GIT_COMMITTER_DATE: '2026-11-20T10:00:00Z', GIT_AUTHOR_DATE: '2026-11-20T10:00:00Z' },
-  });
-  sha = git('rev-parse', 'HEAD');
+  // A real checkout: the action reads the commit's time from it for the record keys.
+  const repo = createRepo();
+  workspace = repo.dir;
+  sha = repo.write('README.md', '# widgets\n').commit('release');
   // The durable ledger: commit statuses on the fake GitHub.
   github = await new FakeGitHub({ repoDir: workspace, repository: REPOSITORY, token: GITHUB_TOKEN }).start();
 });
