@@ -79,10 +79,13 @@ interface Upload {
 
 type JsonRecord = Record<string, unknown>;
 
-/** Passes the request time limit to every XRPC call (the SDK sends Requests, or URL + init). */
-function withTimeout(fetchImpl: typeof fetch, timeoutMs: number): typeof fetch {
+/**
+ * Passes the request time limit to every XRPC call (the SDK sends Requests, or URL + init),
+ * shortened so that no request runs past the step's deadline.
+ */
+function withTimeout(fetchImpl: typeof fetch, timeoutMs: number, deadline: number): typeof fetch {
   return (input, init) => {
-    const signals = [AbortSignal.timeout(Math.max(1, timeoutMs))];
+    const signals = [AbortSignal.timeout(Math.max(1000, Math.min(timeoutMs, deadline - Date.now())))];
     const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     if (own) signals.push(own);
     return fetchImpl(input, { ...init, signal: AbortSignal.any(signals) });
@@ -304,7 +307,7 @@ export class BlueskyPublisher implements Publisher {
   private reader(): Promise<Session | undefined> {
     this.readerPromise ??= (async () => {
       const { identifier, service, requestTimeoutMs } = this.config;
-      const agent = new AtpAgent({ service, fetch: withTimeout(this.fetchImpl, requestTimeoutMs) });
+      const agent = new AtpAgent({ service, fetch: withTimeout(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
       if (identifier.startsWith('did:')) return { agent, did: identifier };
       if (identifier.includes('@') || !identifier.includes('.')) return undefined;
       const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, '')).catch(() => undefined);
@@ -323,7 +326,7 @@ export class BlueskyPublisher implements Publisher {
     const { identifier, service, log, requestTimeoutMs } = this.config;
     const agent = new AtpAgent({
       service,
-      fetch: withTimeout(this.fetchImpl, requestTimeoutMs),
+      fetch: withTimeout(this.fetchImpl, requestTimeoutMs, this.config.deadline),
       // Every token the session ever holds (login, refresh) is a secret.
       persistSession: (_event, session) => {
         registerSecret(session?.accessJwt);
