@@ -9,6 +9,8 @@ export class InputError extends Error {
   constructor(
     readonly input: string,
     message: string,
+    /** The annotation's title when the fix is not in the input itself (e.g. a missing checkout). */
+    readonly title = `Invalid input '${input}'`,
   ) {
     super(message);
   }

@@ -146,6 +146,7 @@ async function resolveAnchorTimes(targets: PlannedTarget[], ctx: RunContext, err
         new InputError(
           'bluesky-identifier',
           `Posting to Bluesky directly needs the time of the post's commit (${(t.ledgerCommit ?? ctx.sha).slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and it could not be read: add 'actions/checkout' (with fetch-depth: 0 for post files) before this step`,
+          'Missing checkout',
         ),
       );
       return;
@@ -211,7 +212,7 @@ function reportProblems(errors: Problem[]): void {
         ...(error.position.column !== undefined ? { startColumn: error.position.column } : {}),
       });
     } else {
-      core.error(redact(error.message), { title: `Invalid input '${error.input}'` });
+      core.error(redact(error.message), { title: error.title });
     }
   }
 }
