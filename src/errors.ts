@@ -39,14 +39,6 @@ export class PostFileError extends Error {
   }
 }
 
-/** Several invalid inputs or files, reported together so the user fixes them in one go. */
-export class ValidationErrors extends Error {
-  override readonly name: string = 'ValidationErrors';
-  constructor(readonly errors: Array<InputError | PostFileError>) {
-    super(errors.map((e) => (e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)).join('\n'));
-  }
-}
-
 /**
  * Publishing a target failed. `retryable` says whether sending the very same request again
  * may succeed; `outcomeUnknown` says the request may have reached the platform, so the post

@@ -20,6 +20,8 @@ export interface Settings {
   mastodon: { server?: string; token?: string };
   /** The post given by inputs (`text`/`thread`), before schema validation; undefined for file posts. */
   inline?: PostInput;
+  /** Whether the inline post's targets come from the `targets` list (else from `platform` and `account-id`). */
+  inlineTargetsList: boolean;
   files: string[];
   select: 'added' | 'all';
   idempotencyKey?: string;
@@ -255,6 +257,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
     bluesky: { identifier: blueskyIdentifier, appPassword: blueskyAppPassword, service: r.url('bluesky-service', 'https://bsky.social') ?? 'https://bsky.social' },
     mastodon: { server: r.url('mastodon-server'), token: r.str('mastodon-token') },
     inline,
+    inlineTargetsList: r.str('targets') !== undefined,
     files: files === undefined ? DEFAULT_FILES : files.split('\n').map((f) => f.trim()).filter((f) => f && !f.startsWith('#')),
     select: r.choice('select', ['added', 'all'] as const, 'added'),
     idempotencyKey,
@@ -268,12 +271,24 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
 }
 
 /** Turns a schema issue on the inline post into an InputError naming the input. */
-export function inlineIssueToInputError(issue: z.core.$ZodIssue, post: PostInput): InputError {
-  const path = issue.path.map(String);
-  const input = POST_FIELD_INPUTS[path.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[path[0] ?? ''] ?? path[0] ?? 'text';
-  const value = valueAt(post, issue.path);
-  const where = path.length > 1 && (input === 'media' || input === 'targets' || input === 'thread') ? ` (item ${Number(path[1]) + 1}${path.length > 2 ? `, '${path.slice(2).join('.')}'` : ''})` : '';
-  const described = describeIssue(issue, value);
+/**
+ * The input a field of the inline post comes from, and which item of a list input it is:
+ * one mapping for schema issues and preflight problems alike.
+ */
+export function inputOfField(path: readonly PropertyKey[], targetsList: boolean): { input: string; where: string } {
+  const field = path.map(String);
+  let input = POST_FIELD_INPUTS[field.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[field[0] ?? ''] ?? field[0] ?? 'text';
+  // A single target is built from 'platform' and 'account-id'; its problems are about the account.
+  if (input === 'targets' && !targetsList) input = 'account-id';
+  const listed = input === 'media' || input === 'thread' || input === 'targets';
+  const where = listed && field[1] !== undefined ? ` (item ${Number(field[1]) + 1}${field.length > 2 ? `, '${field.slice(2).join('.')}'` : ''})` : '';
+  return { input, where };
+}
+
+/** Turns a schema issue on the inline post into an InputError naming the input. */
+export function inlineIssueToInputError(issue: z.core.$ZodIssue, post: PostInput, targetsList: boolean): InputError {
+  const { input, where } = inputOfField(issue.path, targetsList);
+  const described = describeIssue(issue, valueAt(post, issue.path));
   return new InputError(input, `Input '${input}'${where}${/^(is|has) /.test(described) ? ' ' : ': '}${described}`);
 }
 

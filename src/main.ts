@@ -7,7 +7,7 @@ import { localCommitTime, payloadCommitTime } from './commit-time.js';
 import { runContextFromEnv, type RunContext } from './context.js';
 import { errorMessage, InputError, PostFileError, PublishError } from './errors.js';
 import { GitHubRestClient } from './github-api.js';
-import { inlineIssueToInputError, parseInputs, POST_FIELD_INPUTS, type Settings } from './inputs.js';
+import { inlineIssueToInputError, inputOfField, parseInputs, type Settings } from './inputs.js';
 import { commitStatusApi, Ledger } from './ledger.js';
 import { planPost, type PostSource } from './plan.js';
 import { loadPostFiles } from './post-files.js';
@@ -38,17 +38,14 @@ interface Plan {
   fromFiles: boolean;
 }
 
-/** The inline post's fields map to inputs; a target problem points at whichever input set it. */
-function inlineSource(ctx: RunContext, usedTargetsInput: boolean): PostSource {
+/** The inline post's fields map to inputs; a problem names the input that set the field. */
+function inlineSource(ctx: RunContext, targetsList: boolean): PostSource {
   return {
     label: 'inputs',
     baseDir: ctx.workspace,
     error(path, message) {
-      const field = path.map(String);
-      let input = POST_FIELD_INPUTS[field.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[field[0] ?? ''] ?? String(field[0]);
-      if (field[0] === 'targets' && !usedTargetsInput) input = 'account-id';
-      const item = (input === 'media' || input === 'thread' || (input === 'targets' && usedTargetsInput)) && field[1] !== undefined ? ` (item ${Number(field[1]) + 1})` : '';
-      return new InputError(input, `Input '${input}'${item} ${message}`);
+      const { input, where } = inputOfField(path, targetsList);
+      return new InputError(input, `Input '${input}'${where} ${message}`);
     },
   };
 }
@@ -78,10 +75,10 @@ async function planInline(settings: Settings, inline: PostInput, ctx: RunContext
   if (errors.length > before) return [];
   const parsed = postSchema.safeParse(rendered);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) errors.push(inlineIssueToInputError(issue, rendered));
+    for (const issue of parsed.error.issues) errors.push(inlineIssueToInputError(issue, rendered, settings.inlineTargetsList));
     return [];
   }
-  const targets = await planPost(parsed.data, inlineSource(ctx, core.getInput('targets').trim() !== ''), { ctx, idempotencyKey: settings.idempotencyKey, now }, errors);
+  const targets = await planPost(parsed.data, inlineSource(ctx, settings.inlineTargetsList), { ctx, idempotencyKey: settings.idempotencyKey, now }, errors);
   for (const t of targets) t.ledgerCommit = ctx.sha;
   return targets;
 }
