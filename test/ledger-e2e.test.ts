@@ -7,32 +7,20 @@
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from './support/action.js';
-import { startFakeLetmepost, type FakeLetmepost } from './support/fake-letmepost.js';
+import type { FakeLetmepost } from './support/fake-letmepost.js';
 import { FakeGitHub } from './support/fake-github.js';
-import { createRepo, type TempRepo } from './support/git-repo.js';
+import type { TempRepo } from './support/git-repo.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';
-import { ACCOUNT, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, postRequests, pushEvent, REPOSITORY, results, type Event } from './support/scenario.js';
+import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, postRequests, pushEvent, REPOSITORY, results, type Event } from './support/scenario.js';
 
-// Cleaned up after the file: some groups run their tests concurrently.
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function letmepost(): Promise<FakeLetmepost> {
-  const server = await startFakeLetmepost({ token: LETMEPOST_TOKEN });
-  cleanups.push(() => server.close());
-  return server;
-}
+const { letmepost, repository: newRepository, github, cleanup } = fixtures();
+afterAll(cleanup);
 
 /** A repository with one commit, and a fake GitHub serving it. */
 async function repository(): Promise<{ repo: TempRepo; gh: FakeGitHub; sha: string }> {
-  const repo = createRepo();
-  cleanups.push(() => repo.cleanup());
+  const repo = newRepository();
   const sha = repo.commitFiles('release 1.2', { 'README.md': '# widgets\n' });
-  const gh = await new FakeGitHub({ repoDir: repo.dir, repository: REPOSITORY, token: GITHUB_TOKEN }).start();
-  cleanups.push(() => gh.stop());
-  return { repo, gh, sha };
+  return { repo, gh: await github(repo), sha };
 }
 
 const TWO_TARGETS = `- platform: bluesky\n  account: ${ACCOUNT.bluesky}\n- platform: twitter\n  account: ${ACCOUNT.twitter}`;

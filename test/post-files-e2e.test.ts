@@ -28,33 +28,13 @@ import {
   REPOSITORY,
   results,
   type Event,
+  fixtures,
 } from './support/scenario.js';
 
 // ───────────────────────────── per-test servers and repositories ─────────────────────────────
 
-// Cleaned up after the file, not after each test: some groups run their tests concurrently.
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function letmepost(): Promise<FakeLetmepost> {
-  const server = await startFakeLetmepost({ token: LETMEPOST_TOKEN });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function repository(): TempRepo {
-  const repo = createRepo();
-  cleanups.push(() => repo.cleanup());
-  return repo;
-}
-
-async function github(repo: TempRepo): Promise<FakeGitHub> {
-  const gh = await new FakeGitHub({ repoDir: repo.dir, repository: REPOSITORY, token: GITHUB_TOKEN }).start();
-  cleanups.push(() => gh.stop());
-  return gh;
-}
+const { letmepost, repository, github, defer, cleanup } = fixtures();
+afterAll(cleanup);
 
 interface RunOptions {
   workspace: TempRepo;
@@ -179,7 +159,7 @@ describe('a shallow checkout', () => {
     const after = origin.commit('a new post');
     const gh = await github(origin);
     const clone = origin.shallowClone(1);
-    cleanups.push(() => clone.cleanup());
+    defer(() => clone.cleanup());
     expect(clone.git('rev-parse', '--is-shallow-repository')).toBe('true');
     expect(() => clone.git('cat-file', '-e', `${before}^{commit}`), 'the clone must lack `before`').toThrow();
 
@@ -203,7 +183,7 @@ describe('a shallow checkout', () => {
     const after = origin.commitFiles('a new post', { 'posts/new.yml': letmepostPost('Never posted') });
     const gh = await github(origin);
     const clone = origin.shallowClone(1);
-    cleanups.push(() => clone.cleanup());
+    defer(() => clone.cleanup());
 
     const result = await run({ workspace: clone, event: pushEvent(origin, before, after), sha: after, server, gh, inputs: { 'github-token': '' } });
 

@@ -1,12 +1,12 @@
 /**
  * Building blocks for end-to-end scenarios that run the bundle in a temporary git repository:
  * GitHub event payloads as the runner writes them, the runner environment that points the
- * action at a fake GitHub, and post files that target letmepost accounts.
+ * action at a fake GitHub, post files that target letmepost accounts, and per-file fixtures.
  */
 import type { ActionRun } from './action.js';
-import { DEFAULT_ACCOUNTS, type FakeLetmepost, type RecordedRequest } from './fake-letmepost.js';
-import type { FakeGitHub } from './fake-github.js';
-import type { TempRepo } from './git-repo.js';
+import { DEFAULT_ACCOUNTS, startFakeLetmepost, type FakeLetmepost, type RecordedRequest } from './fake-letmepost.js';
+import { FakeGitHub } from './fake-github.js';
+import { createRepo, type TempRepo } from './git-repo.js';
 
 export const LETMEPOST_TOKEN = 'lmp_test_secret_token';
 export const GITHUB_TOKEN = 'ghs_fake_token';
@@ -143,4 +143,36 @@ export function results(run: ActionRun): ResultEntry[] {
 /** stdout and stderr, for assertion messages. */
 export function log(run: ActionRun): string {
   return `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
+}
+
+/**
+ * Servers and repositories made for a test file and cleaned up after it (not after each
+ * test: some groups run their tests concurrently). Call `cleanup` in the file's afterAll.
+ */
+export function fixtures() {
+  const cleanups: Array<() => unknown> = [];
+  return {
+    async letmepost(): Promise<FakeLetmepost> {
+      const server = await startFakeLetmepost({ token: LETMEPOST_TOKEN });
+      cleanups.push(() => server.close());
+      return server;
+    },
+    repository(): TempRepo {
+      const repo = createRepo();
+      cleanups.push(() => repo.cleanup());
+      return repo;
+    },
+    async github(repo: TempRepo): Promise<FakeGitHub> {
+      const gh = await new FakeGitHub({ repoDir: repo.dir, repository: REPOSITORY, token: GITHUB_TOKEN }).start();
+      cleanups.push(() => gh.stop());
+      return gh;
+    },
+    /** Runs `fn` at cleanup time too (e.g. to delete a clone made by the test). */
+    defer(fn: () => unknown): void {
+      cleanups.push(fn);
+    },
+    async cleanup(): Promise<void> {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    },
+  };
 }
