@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventPayload, RunContext } from '../src/context.js';
+import { runContextFromEnv, type EventPayload, type RunContext } from '../src/context.js';
+import { runnerEnv } from './support/action.js';
 import { InputError, PostFileError } from '../src/errors.js';
 import type { GitHubApi } from '../src/github-api.js';
 import { compileGlobs, expandBraces, findPostFiles, loadPostFiles, MAX_POST_FILE_BYTES, parsePostFile, postIdentity } from '../src/post-files.js';
@@ -13,21 +14,8 @@ const SHA = '0123456789abcdef0123456789abcdef01234567';
 const TARGET = '  - platform: bluesky\n    account: bluesky\n';
 
 function context(workspace: string, eventName = 'workflow_dispatch', payload: EventPayload = {}): RunContext {
-  return {
-    repository: 'octo/posts',
-    sha: SHA,
-    ref: 'refs/heads/main',
-    workflow: '.github/workflows/post.yml',
-    job: 'post',
-    step: 'letmepost',
-    eventName,
-    payload,
-    workspace,
-    serverUrl: 'https://github.com',
-    apiUrl: 'http://127.0.0.1:9',
-    runId: '1',
-    runAttempt: '1',
-  };
+  const env = { GITHUB_REPOSITORY: 'octo/posts', GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_NAME: eventName, GITHUB_API_URL: 'http://127.0.0.1:9' };
+  return runContextFromEnv(runnerEnv(workspace, env), payload);
 }
 
 const pushVars = templateVariables(context('/w', 'push'));

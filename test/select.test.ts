@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { EventPayload, RunContext } from '../src/context.js';
+import { runContextFromEnv, type EventPayload, type RunContext } from '../src/context.js';
+import { runnerEnv } from './support/action.js';
 import { InputError, PostFileError } from '../src/errors.js';
 import { GitHubRestClient, parseLinkHeader } from '../src/github-api.js';
 import { loadPostFiles, type LoadedPosts } from '../src/post-files.js';
@@ -63,21 +64,8 @@ function track(repo: TempRepo): TempRepo {
 }
 
 function ctx(workspace: string, eventName: string, payload: EventPayload, sha: string, ref = 'refs/heads/main'): RunContext {
-  return {
-    repository: 'octo/posts',
-    sha,
-    ref,
-    workflow: '.github/workflows/posts.yml',
-    job: 'post',
-    step: 'letmepost',
-    eventName,
-    payload,
-    workspace,
-    serverUrl: 'https://github.com',
-    apiUrl: fake.url,
-    runId: '1',
-    runAttempt: '1',
-  };
+  const env = { GITHUB_REPOSITORY: 'octo/posts', GITHUB_SHA: sha, GITHUB_REF: ref, GITHUB_EVENT_NAME: eventName, GITHUB_API_URL: fake.url };
+  return runContextFromEnv(runnerEnv(workspace, env), payload);
 }
 
 const pushPayload = (before: string, after: string, extra: EventPayload = {}): EventPayload => ({ before, after, repository: { full_name: 'octo/posts', default_branch: 'main' }, ...extra });
