@@ -21,8 +21,9 @@ export interface RunContext {
   workspace: string;
   serverUrl: string;
   apiUrl: string;
-  /** For logs only: never part of an idempotency key (a re-run must collide). */
+  /** Part of an inline post's key: the same for every attempt of a run, new for every new run. */
   runId: string;
+  /** For logs only: never part of an idempotency key (a re-run must collide). */
   runAttempt: string;
 }
 

@@ -63,6 +63,9 @@ export class PublishError extends Error {
   }
 }
 
+/** PublishError code: the platform refused the schedule (too soon or in the past) and replayed nothing. */
+export const SCHEDULE_REFUSED = 'schedule_refused';
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'string') return error;

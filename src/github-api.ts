@@ -205,6 +205,14 @@ export class GitHubRestClient implements GitHubApi {
     return items;
   }
 
+  /** A commit's committer time (epoch ms), as `git show -s --format=%ct` gives it; needs only contents: read. */
+  async commitTime(sha: string): Promise<number | undefined> {
+    const res = await this.request<{ commit?: { committer?: { date?: unknown } } }>('GET', this.repoPath(`/commits/${encodeURIComponent(sha)}`));
+    const date = res.data?.commit?.committer?.date;
+    const ms = typeof date === 'string' ? Date.parse(date) : Number.NaN;
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+
   async firstCommitForPath(path: string, ref: string): Promise<CommitRef | undefined> {
     // Newest first: the oldest commit is the last item of the last page.
     const route = this.repoPath('/commits');

@@ -25,12 +25,22 @@ function keyFor(kind: string, platform: string, parts: readonly string[]): strin
 }
 
 /**
- * Inline posts (from workflow inputs): repository + commit + workflow + job + step + target.
- * Run id and run attempt are deliberately absent: a re-run must produce the same key.
+ * Inline posts (from workflow inputs): repository + commit + workflow + job + step + target
+ * + the run. GitHub keeps `GITHUB_RUN_ID` for every re-run attempt of a run ("re-run all
+ * jobs", "re-run failed jobs", days later) and gives every new run a new one: a re-run finds
+ * its post, a second dispatch, a second release on one commit or the next cron tick is a new
+ * post. The run attempt is deliberately absent: a re-run must produce the same key.
  * Matrix legs share the key on purpose: a matrix posts once.
+ *
+ * An inline post with a schedule is identified by what it is, not by who sent it:
+ * repository + workflow + job + step + target + its scheduled time (UTC). So a cron workflow
+ * that carries a fixed schedule posts it once when due, whatever run or commit sees it.
  */
-export function inlinePostKey(ctx: Pick<RunContext, 'repository' | 'sha' | 'workflow' | 'job' | 'step'>, target: KeyTarget): string {
-  return keyFor('in', target.platform, ['inline', ctx.repository, ctx.sha, ctx.workflow, ctx.job, ctx.step, target.platform, target.account]);
+export function inlinePostKey(ctx: Pick<RunContext, 'repository' | 'sha' | 'workflow' | 'job' | 'step' | 'runId'>, target: KeyTarget, scheduledAt?: string): string {
+  if (scheduledAt !== undefined) {
+    return keyFor('s', target.platform, ['scheduled', ctx.repository, ctx.workflow, ctx.job, ctx.step, target.platform, target.account, scheduledAt]);
+  }
+  return keyFor('in', target.platform, ['inline', ctx.repository, ctx.sha, ctx.workflow, ctx.job, ctx.step, ctx.runId, target.platform, target.account]);
 }
 
 /**

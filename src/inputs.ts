@@ -226,6 +226,17 @@ function inlineAccount(r: InputReader, publisher: PublisherChoice, platform: str
   }
   if (platform === 'mastodon') return r.fail('publisher', "is 'letmepost', which does not serve Mastodon; use 'publisher: mastodon' (or 'auto') with 'mastodon-server' and 'mastodon-token'");
   if (accountId === undefined) {
+    // Half of a Bluesky login (a secret under another name comes out empty): the user meant
+    // the direct publisher; name the input that is empty, not letmepost's.
+    if (platform === 'bluesky' && publisher === 'auto' && !hasLetmepostToken) {
+      const identifier = r.str('bluesky-identifier');
+      if (identifier !== undefined && r.str('bluesky-app-password') === undefined) {
+        return r.fail('bluesky-app-password', `is empty, but 'bluesky-identifier' is set to post to Bluesky directly; pass the app password from a secret (bluesky-app-password: \${{ secrets.BLUESKY_APP_PASSWORD }}) and check that the secret's name matches and that it is set in this repository`);
+      }
+      if (identifier === undefined && r.str('bluesky-app-password') !== undefined) {
+        return r.fail('bluesky-identifier', "is empty, but 'bluesky-app-password' is set to post to Bluesky directly; set it to the account's handle (e.g. you.bsky.social), DID or email");
+      }
+    }
     const alt = platform === 'bluesky' ? " (or, to post to Bluesky without letmepost, set 'bluesky-identifier' and 'bluesky-app-password' instead of 'letmepost-token')" : '';
     return r.fail('account-id', `is required to post through letmepost; set it to the connected ${platform} account's id (a uuid from the letmepost dashboard or GET /v1/accounts)${alt}`);
   }
@@ -243,7 +254,8 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
   const r = new InputReader(get);
   const publisher = r.choice('publisher', PUBLISHER_CHOICES, 'auto');
   const letmepostToken = r.str('letmepost-token');
-  const blueskyIdentifier = r.str('bluesky-identifier');
+  // Handles are typed as they appear in the app: '@alice.bsky.social' means alice.bsky.social.
+  const blueskyIdentifier = r.str('bluesky-identifier')?.replace(/^@(?=[^@\s]+\.[^@\s]+$)/, '');
   const blueskyAppPassword = r.str('bluesky-app-password');
   const idempotencyKey = r.str('idempotency-key');
   if (idempotencyKey !== undefined && !KEY_PATTERN.test(idempotencyKey)) {

@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { localCommitTime, payloadCommitTime } from './commit-time.js';
 import { runContextFromEnv, type RunContext } from './context.js';
-import { errorMessage, InputError, PostFileError, PublishError } from './errors.js';
+import { errorMessage, InputError, PostFileError, PublishError, SCHEDULE_REFUSED } from './errors.js';
 import { GitHubRestClient } from './github-api.js';
 import { inlineIssueToInputError, inputOfField, parseInputs, type Settings } from './inputs.js';
 import { commitStatusApi, Ledger } from './ledger.js';
@@ -13,6 +13,7 @@ import { planPost, type PostSource } from './plan.js';
 import { loadPostFiles } from './post-files.js';
 import { localGit } from './select.js';
 import { postSchema, type PostInput } from './post-schema.js';
+import { scheduleLeadProblem } from './preflight.js';
 import { renderPreview } from './preview.js';
 import { createPublishers } from './publishers/index.js';
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
@@ -69,7 +70,7 @@ function renderInlineTemplates(post: PostInput, ctx: RunContext, errors: Problem
   };
 }
 
-async function planInline(settings: Settings, inline: PostInput, ctx: RunContext, now: number, errors: Problem[]): Promise<PlannedTarget[]> {
+async function planInline(settings: Settings, inline: PostInput, ctx: RunContext, errors: Problem[]): Promise<PlannedTarget[]> {
   const before = errors.length;
   const rendered = renderInlineTemplates(inline, ctx, errors);
   if (errors.length > before) return [];
@@ -78,13 +79,13 @@ async function planInline(settings: Settings, inline: PostInput, ctx: RunContext
     for (const issue of parsed.error.issues) errors.push(inlineIssueToInputError(issue, rendered, settings.inlineTargetsList));
     return [];
   }
-  const targets = await planPost(parsed.data, inlineSource(ctx, settings.inlineTargetsList), { ctx, idempotencyKey: settings.idempotencyKey, now }, errors);
+  const targets = await planPost(parsed.data, inlineSource(ctx, settings.inlineTargetsList), { ctx, idempotencyKey: settings.idempotencyKey }, errors);
   for (const t of targets) t.ledgerCommit = ctx.sha;
   return targets;
 }
 
 /** Post files: which ones this run handles, validated at file:line, each post's targets planned. */
-async function planFiles(settings: Settings, ctx: RunContext, now: number, errors: Problem[]): Promise<Plan> {
+async function planFiles(settings: Settings, ctx: RunContext, errors: Problem[]): Promise<Plan> {
   const loaded = await core.group('Post files', async () => {
     const result = await loadPostFiles({ ctx, settings });
     for (const note of result.notes) log.info(note);
@@ -108,11 +109,8 @@ async function planFiles(settings: Settings, ctx: RunContext, now: number, error
     }
   }
   const targets: PlannedTarget[] = [];
-  // In a `select: all` queue, a post scheduled in the past may simply be one published
-  // earlier: the ledger, not preflight, decides (see publishTarget).
-  const lenientSchedule = settings.select === 'all' || loaded.mode === 'preview';
   for (const file of loaded.posts) {
-    for (const t of await planPost(file.post, file.source, { ctx, now, lenientSchedule }, errors)) {
+    for (const t of await planPost(file.post, file.source, { ctx }, errors)) {
       if (file.addedIn) {
         t.ledgerCommit = file.addedIn.sha;
         if (t.publisher === 'bluesky' && !t.scheduledAt) t.anchorTime = file.addedIn.time;
@@ -124,26 +122,39 @@ async function planFiles(settings: Settings, ctx: RunContext, now: number, error
 }
 
 /**
- * Bluesky record keys and createdAt come from a stable time: the scheduled time, else the
- * time of the post's commit, the same on every re-run.
+ * Bluesky record keys come from a stable time: the scheduled time, else the time of the
+ * post's commit — read from the checkout, else the event payload, else the GitHub API — the
+ * same on every re-run. No checkout is needed for an inline post.
  */
-async function resolveAnchorTimes(targets: PlannedTarget[], ctx: RunContext, errors: Problem[], required: boolean): Promise<void> {
+async function resolveAnchorTimes(targets: PlannedTarget[], settings: Settings, ctx: RunContext, errors: Problem[], required: boolean): Promise<void> {
+  const needing = targets.filter((t) => t.publisher === 'bluesky' && t.anchorTime === undefined);
+  if (needing.length === 0) return;
   let commitTime: number | undefined;
-  for (const t of targets) {
-    if (t.publisher !== 'bluesky' || t.anchorTime !== undefined) continue;
+  let apiFailure: string | undefined;
+  for (const t of needing) {
     if (t.scheduledAt) {
       t.anchorTime = Date.parse(t.scheduledAt);
       continue;
     }
-    commitTime ??= (await localCommitTime(ctx.workspace, ctx.sha)) ?? payloadCommitTime(ctx, ctx.sha);
+    if (commitTime === undefined) {
+      commitTime = (await localCommitTime(ctx.workspace, ctx.sha)) ?? payloadCommitTime(ctx, ctx.sha);
+      if (commitTime === undefined && ctx.sha && required) {
+        const client = new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, ...(settings.githubToken ? { token: settings.githubToken } : {}) });
+        commitTime = await client.commitTime(ctx.sha).catch((error: unknown) => {
+          apiFailure = errorMessage(error);
+          return undefined;
+        });
+      }
+    }
     if (commitTime === undefined) {
       // A dry run still shows everything else; its record keys are then marked provisional.
       if (!required) return;
+      const why = apiFailure ? `; the GitHub API answered: ${apiFailure}` : '';
       errors.push(
         new InputError(
-          'bluesky-identifier',
-          `Posting to Bluesky directly needs the time of the post's commit (${(t.ledgerCommit ?? ctx.sha).slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and it could not be read: add 'actions/checkout' (with fetch-depth: 0 for post files) before this step`,
-          'Missing checkout',
+          'github-token',
+          `Posting to Bluesky directly needs the time of the post's commit (${(t.ledgerCommit ?? ctx.sha).slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and neither the checkout, the event nor the GitHub API gave it${why}. Give the job 'permissions: contents: read' and keep 'github-token' at its default, or add 'actions/checkout' before this step`,
+          'Missing commit time',
         ),
       );
       return;
@@ -242,11 +253,12 @@ async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger
     log.info(`${target.label} → ${target.platform}: already ${recorded.status} by an earlier run (recorded on commit ${target.ledgerCommit?.slice(0, 7)}); not posting again`);
     return [recorded];
   }
-  if (target.scheduledAt && target.publisher !== 'bluesky' && Date.parse(target.scheduledAt) <= now) {
-    return failure(target, 'rejected', `'scheduledAt' is ${target.scheduledAt}, which is in the past, and no earlier run recorded this post; give a future time or remove scheduledAt to post now`);
-  }
+  // A schedule that is no longer ahead is an error only when nothing was sent for its key:
+  // the ledger said nothing, so the platform's own replay decides (it refuses to schedule in
+  // the past, so asking cannot post).
+  const tooSoon = target.scheduledAtAsWritten !== undefined ? scheduleLeadProblem(target.scheduledAtAsWritten, target.publisher, now) : undefined;
   try {
-    const results = await publisher.publish(target);
+    const results = (await publisher.publish(target)).map((r) => ({ ...r, targetKey: target.idempotencyKey }));
     for (const r of results) {
       for (const w of r.warnings) log.warning(`${r.label} → ${r.platform}: ${w}`);
       log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
@@ -254,6 +266,11 @@ async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger
     if (results[0] && ledger.enabled && !(await ledger.record(target, results[0])) && (results[0].status === 'published' || results[0].status === 'queued')) unrecorded.push(target);
     return results;
   } catch (error) {
+    if (tooSoon !== undefined && error instanceof PublishError && error.code === SCHEDULE_REFUSED) {
+      const message = `${tooSoon}. No earlier run sent this post: the ledger has no record of it and ${target.publisher} did not replay one`;
+      const problem = target.problem?.(['scheduledAt'], message);
+      return failure(target, 'rejected', problem instanceof PostFileError ? `${problem.location}: ${problem.message}` : (problem?.message ?? `'scheduledAt' ${message}`));
+    }
     // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
     const status =
       error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
@@ -285,11 +302,11 @@ async function runAction(): Promise<void> {
     errors.length > 0
       ? { mode: 'publish', targets: [], fromFiles: false }
       : settings.inline
-        ? { mode: 'publish', targets: await planInline(settings, settings.inline, ctx, started, errors), fromFiles: false }
-        : await planFiles(settings, ctx, started, errors);
+        ? { mode: 'publish', targets: await planInline(settings, settings.inline, ctx, errors), fromFiles: false }
+        : await planFiles(settings, ctx, errors);
   const { targets } = plan;
   const publishing = plan.mode === 'publish' && !settings.dryRun;
-  await resolveAnchorTimes(targets, ctx, errors, publishing);
+  await resolveAnchorTimes(targets, settings, ctx, errors, publishing);
   const kinds = new Set(targets.map((t) => t.publisher));
   // Missing credentials are reported together with every other problem, in one run.
   if (publishing) errors.push(...credentialErrors(settings, kinds));
@@ -308,6 +325,10 @@ async function runAction(): Promise<void> {
 
   // 2. Preview (pull requests) and dry runs: render everything, send nothing.
   if (!publishing) {
+    for (const t of targets) {
+      const tooSoon = t.scheduledAtAsWritten !== undefined ? scheduleLeadProblem(t.scheduledAtAsWritten, t.publisher, started) : undefined;
+      if (tooSoon !== undefined) log.warning(`${t.label} → ${t.platform}: 'scheduledAt' ${tooSoon}. It is refused when published, unless an earlier run already queued it`);
+    }
     // Only a dry run shows requests; a preview needs no publisher (nor Bluesky's SDK).
     const publishers = settings.dryRun ? await createPublishers(kinds, settings, { deadline, log }) : new Map<PublisherKind, Publisher>();
     const results: TargetResult[] = [];

@@ -8,6 +8,7 @@ import type { RunContext } from './context.js';
 import { InputError, PostFileError } from './errors.js';
 import { explicitKey, filePostKey, inlinePostKey } from './idempotency.js';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from './media.js';
+import { prepareLengths } from './platform-length.js';
 import { parseScheduledAt, preflight, type Problem } from './preflight.js';
 import type { PostDefinition, TargetDefinition } from './post-schema.js';
 import type { PlannedTarget, PublisherKind } from './publishers/types.js';
@@ -28,9 +29,6 @@ export interface PlanOptions {
   ctx: RunContext;
   /** The `idempotency-key` input, for inline posts. */
   idempotencyKey?: string;
-  now: number;
-  /** Skip the "scheduled time must be ahead" check (queues and previews; see main.ts). */
-  lenientSchedule?: boolean;
 }
 
 export function publisherFor(target: TargetDefinition): PublisherKind {
@@ -60,6 +58,7 @@ async function resolveMedia(post: PostDefinition, source: PostSource, workspace:
 /** Plans every target of one post; problems are appended to `errors`. */
 export async function planPost(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
   const before = errors.length;
+  await prepareLengths(post.targets.map((t) => t.platform));
   const media = await resolveMedia(post, source, opts.ctx.workspace, errors);
   const texts = post.thread ?? [post.text ?? ''];
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
@@ -74,7 +73,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       return;
     }
     seen.add(id);
-    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account }, texts, media, opts.lenientSchedule ? Number.NEGATIVE_INFINITY : opts.now);
+    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account }, texts, media);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
       const err = source.error(p.path, p.message);
@@ -86,7 +85,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
         ? filePostKey(opts.ctx.repository, source.identity, keyTarget)
         : opts.idempotencyKey !== undefined
           ? explicitKey(opts.idempotencyKey, keyTarget, post.targets.length)
-          : inlinePostKey(opts.ctx, keyTarget);
+          : inlinePostKey(opts.ctx, keyTarget, scheduled && 'iso' in scheduled ? scheduled.iso : undefined);
     const plannedTarget: PlannedTarget = {
       label: source.label,
       publisher,
@@ -96,8 +95,12 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       texts,
       media,
       post,
+      problem: (path, message) => source.error(path, message),
     };
-    if (scheduled && 'iso' in scheduled) plannedTarget.scheduledAt = scheduled.iso;
+    if (scheduled && 'iso' in scheduled) {
+      plannedTarget.scheduledAt = scheduled.iso;
+      plannedTarget.scheduledAtAsWritten = post.scheduledAt!;
+    }
     if (post.firstComment !== undefined) plannedTarget.firstComment = post.firstComment;
     planned.push(plannedTarget);
   });

@@ -4,7 +4,7 @@
  * editors use to autocomplete post files.
  */
 import * as z from 'zod';
-import { normalizePlatform, PLATFORMS, type Platform } from './platforms.js';
+import { LETMEPOST_PLATFORMS, normalizePlatform, PLATFORM_ALIASES, PLATFORM_LIMITS, PLATFORMS, type Platform } from './platforms.js';
 
 /** Account names that select a direct adapter configured in the step instead of letmepost. */
 export const DIRECT_ACCOUNTS = ['bluesky', 'mastodon'] as const;
@@ -91,11 +91,94 @@ export type PostDefinition = z.output<typeof postSchema>;
 export type TargetDefinition = z.output<typeof targetSchema>;
 export type MediaDefinition = z.output<typeof mediaSchema>;
 
-/** The JSON Schema for post files (one document = one post). */
-export function postJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(postSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+/** A pattern matching `word` in any letter case, as normalizePlatform accepts it. */
+function anyCase(word: string): string {
+  return [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+}
+
+/**
+ * The ISO-8601 date-times with a zone that parseScheduledAt accepts, days checked against
+ * their month (Feb 29 only in leap years), as a JSON Schema pattern.
+ */
+const SCHEDULE_PATTERN = (() => {
+  const leapYear = '(?:\\d\\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)';
+  const monthDay = '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))';
+  const date = `(?:\\d{4}-${monthDay}|${leapYear}-02-29)`;
+  const time = '(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d{1,9})?)?';
+  return `^\\s*${date}[Tt ]${time}(?:[Zz]|[+-]\\d{2}:?\\d{2})\\s*$`;
+})();
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+function platformPattern(names: readonly string[]): string {
+  return `^\\s*(?:${names.map(anyCase).join('|')})\\s*$`;
+}
+
+/** "Some target is on one of these platforms" (aliases included). */
+function someTargetOn(...platforms: Platform[]): JsonSchema {
+  const names = [...platforms, ...Object.entries(PLATFORM_ALIASES).filter(([, p]) => platforms.includes(p)).map(([alias]) => alias)];
+  return { properties: { targets: { contains: { properties: { platform: { pattern: platformPattern(names) } }, required: ['platform'] } } }, required: ['targets'] };
+}
+
+/** The rules preflight applies between fields, as far as the file alone decides them. */
+function crossFieldRules(): JsonSchema[] {
+  const rules: JsonSchema[] = [
+    // A first comment is a reply: it needs its post to exist, so no schedule, and Bluesky only.
+    { not: { required: ['firstComment', 'scheduledAt'] } },
+    { if: { required: ['firstComment'] }, then: { properties: { targets: { items: { properties: { platform: { pattern: platformPattern(['bluesky']) } } } } } } },
+    // letmepost publishes one text per post: a thread needs direct publishers.
+    { if: { required: ['thread'] }, then: { properties: { targets: { items: { properties: { account: { enum: [...DIRECT_ACCOUNTS] } } } } } } },
+    { if: someTargetOn('pinterest'), then: { required: ['pinterest'] } },
+    { if: someTargetOn('instagram'), then: { properties: { media: { minItems: 1 } }, required: ['media'] } },
+  ];
+  for (const platform of PLATFORMS) {
+    const limits = PLATFORM_LIMITS[platform];
+    // Mastodon's limit is the instance's own, learnt when publishing.
+    if (platform === 'mastodon') continue;
+    const most = limits.textOnly ? 0 : Math.max(limits.maxImages, limits.maxVideos);
+    rules.push({ if: someTargetOn(platform), then: { properties: { media: { maxItems: most } } } });
+  }
+  return rules;
+}
+
+/** Something other than whitespace: an empty text is refused before sending. */
+const NOT_BLANK = '\\S';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * The JSON Schema for post files (one document = one post). Zod's export keeps the fields and
+ * types; the rules the action checks by code are added here, so that an editor refuses what
+ * the action would refuse from the file alone: text or thread (exactly one), a known platform
+ * (any case, x for twitter), a schedule with a zone on a real day, media with exactly one of
+ * path and url, no blank text. Limits that depend on how each platform counts (length in
+ * graphemes, media sizes) or on other files (media on disk, ids across files) stay the
+ * action's to check.
+ */
+export function postJsonSchema(): JsonSchema {
+  const schema = z.toJSONSchema(postSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const props = schema.properties as Record<string, JsonSchema>;
+  props.text = { ...props.text, pattern: NOT_BLANK };
+  const thread = props.thread as JsonSchema;
+  thread.items = { ...(thread.items as JsonSchema), pattern: NOT_BLANK };
+  props.firstComment = { ...props.firstComment, pattern: NOT_BLANK };
+  props.scheduledAt = { ...props.scheduledAt, pattern: SCHEDULE_PATTERN };
+  const target = (props.targets as JsonSchema).items as JsonSchema;
+  const targetProps = target.properties as Record<string, JsonSchema>;
+  targetProps.platform = { ...targetProps.platform, pattern: platformPattern([...PLATFORMS, ...Object.keys(PLATFORM_ALIASES)]) };
+  // Who serves a target: a letmepost account (a uuid) on a letmepost platform, or a direct
+  // publisher on its own platform.
+  const letmepostNames = [...LETMEPOST_PLATFORMS, ...Object.entries(PLATFORM_ALIASES).filter(([, p]) => p !== 'mastodon').map(([alias]) => alias)];
+  target.anyOf = [
+    { properties: { account: { pattern: UUID_PATTERN }, platform: { pattern: platformPattern(letmepostNames) } } },
+    ...DIRECT_ACCOUNTS.map((direct) => ({ properties: { account: { const: direct }, platform: { pattern: platformPattern([direct]) } } })),
+  ];
+  const media = (props.media as JsonSchema).items as JsonSchema;
+  media.oneOf = [{ required: ['path'] }, { required: ['url'] }];
   return {
     ...schema,
+    oneOf: [{ required: ['text'] }, { required: ['thread'] }],
+    allOf: crossFieldRules(),
     $id: 'https://github.com/letmepost/letmepost-action/dist/post.schema.json',
     title: 'letmepost-action post file',
     description: 'One social post per YAML document: text or thread, targets, media, schedule.',

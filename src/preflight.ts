@@ -8,7 +8,7 @@ import type { ResolvedMedia } from './media.js';
 import { LETMEPOST_PLATFORMS, PLATFORM_LIMITS, type Platform } from './platforms.js';
 import type { PostDefinition } from './post-schema.js';
 import type { PublisherKind } from './publishers/types.js';
-import { weightedLength } from './text-length.js';
+import { countingNote, platformLength } from './platform-length.js';
 
 export interface Problem {
   /** Path of the offending field in the post model, e.g. ['scheduledAt'] or ['media', 2]. */
@@ -65,8 +65,26 @@ export interface PreflightTarget {
   account: string;
 }
 
+/**
+ * Whether a scheduled time is too soon for a publisher that schedules natively (letmepost
+ * 1 s, Mastodon 5 minutes ahead): completes "'scheduledAt' …", or undefined when it is fine.
+ * Not a preflight problem: a re-run after the time has passed finds the post it queued (the
+ * ledger, the platform's replay), so this is only an error when nothing was sent for the key.
+ */
+export function scheduleLeadProblem(raw: string, publisher: PublisherKind, now: number): string | undefined {
+  const parsed = parseScheduledAt(raw);
+  if ('error' in parsed) return parsed.error;
+  const lead = Date.parse(parsed.iso) - now;
+  const min = MIN_SCHEDULE_LEAD_MS[publisher];
+  if (lead >= min) return undefined;
+  const need = min >= 60_000 ? `${min / 60_000} minutes` : `${min / 1000} s`;
+  const example = new Date(Math.ceil((now + Math.max(min, 60_000) + 3600_000) / 3600_000) * 3600_000).toISOString().replace('.000', '');
+  const when = lead < 0 ? 'in the past' : `only ${Math.round(lead / 1000)} s ahead`;
+  return `is ${quote(raw)} (${parsed.iso}), which is ${when}; ${publisher === 'mastodon' ? 'Mastodon schedules' : 'give a time'} at least ${need} ahead, in UTC (e.g. ${example}), or remove it to post now`;
+}
+
 /** Checks one post for one target. `texts` is the text or the thread. */
-export function preflight(post: PostDefinition, target: PreflightTarget, texts: string[], media: ResolvedMedia[], now: number): Problem[] {
+export function preflight(post: PostDefinition, target: PreflightTarget, texts: string[], media: ResolvedMedia[]): Problem[] {
   const problems: Problem[] = [];
   const add = (path: (string | number)[], message: string) => problems.push({ path, message });
   const { platform, publisher } = target;
@@ -100,27 +118,18 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     const splits = post.thread === undefined && (publisher === 'bluesky' || publisher === 'mastodon');
     // The Mastodon limit is the instance's own, learnt from the server before sending.
     if (splits || publisher === 'mastodon') return;
-    const length = weightedLength(text, limits.urlWeight);
+    const length = platformLength(platform, text);
     if (length > limits.maxGraphemes) {
-      const urls = limits.urlWeight ? ` (every link counts as ${limits.urlWeight})` : '';
+      const urls = countingNote(platform);
       add(path, `is ${length} characters${urls}, over ${limits.displayName}'s limit of ${limits.maxGraphemes} by ${length - limits.maxGraphemes}; shorten it${publisher === 'letmepost' && platform === 'bluesky' ? ", or post with the direct Bluesky publisher, which splits long text into a thread" : ''}`);
     }
   });
 
-  // Schedule.
+  // Schedule: its form here; whether it is still ahead is decided at publish time, after
+  // the ledger and the platform's replay had a say (see scheduleLeadProblem).
   if (post.scheduledAt !== undefined) {
     const parsed = parseScheduledAt(post.scheduledAt);
     if ('error' in parsed) add(['scheduledAt'], parsed.error);
-    else {
-      const lead = Date.parse(parsed.iso) - now;
-      const min = MIN_SCHEDULE_LEAD_MS[publisher];
-      if (lead < min) {
-        const need = min >= 60_000 ? `${min / 60_000} minutes` : `${min / 1000} s`;
-        const example = new Date(Math.ceil((now + Math.max(min, 60_000) + 3600_000) / 3600_000) * 3600_000).toISOString().replace('.000', '');
-        const when = lead < 0 ? 'in the past' : `only ${Math.round(lead / 1000)} s ahead`;
-        add(['scheduledAt'], `is ${quote(post.scheduledAt)} (${parsed.iso}), which is ${when}; ${publisher === 'mastodon' ? 'Mastodon schedules' : 'give a time'} at least ${need} ahead, in UTC (e.g. ${example}), or remove it to post now`);
-      }
-    }
   }
 
   if (post.scheduledAt !== undefined && publisher === 'mastodon' && texts.length > 1) {
@@ -131,7 +140,7 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
   if (post.firstComment !== undefined) {
     if (platform !== 'bluesky') add(['firstComment'], `is set, but first comments are supported on Bluesky only (this target is ${limits.displayName}); remove it or post it as a separate step`);
     else if (post.scheduledAt !== undefined) add(['firstComment'], `cannot be combined with a scheduled post (a reply needs its post to exist); remove the schedule or the first comment`);
-    else if (weightedLength(post.firstComment) > limits.maxGraphemes) add(['firstComment'], `is ${weightedLength(post.firstComment)} characters, over ${limits.displayName}'s limit of ${limits.maxGraphemes}; shorten it`);
+    else if (platformLength(platform, post.firstComment) > limits.maxGraphemes) add(['firstComment'], `is ${platformLength(platform, post.firstComment)} characters, over ${limits.displayName}'s limit of ${limits.maxGraphemes}; shorten it`);
   }
 
   // Media.

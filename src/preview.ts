@@ -8,7 +8,7 @@ import { PLATFORM_LIMITS } from './platforms.js';
 import type { PlannedTarget } from './publishers/types.js';
 import { cell } from './report.js';
 import { redact } from './secrets.js';
-import { weightedLength } from './text-length.js';
+import { platformLength } from './platform-length.js';
 
 function quoteBlock(text: string): string {
   return text
@@ -27,7 +27,7 @@ function fit(target: PlannedTarget): string {
   const limits = PLATFORM_LIMITS[target.platform];
   if (target.texts.length > 1) return `thread of ${target.texts.length}`;
   const text = target.texts[0] ?? '';
-  const length = weightedLength(text, limits.urlWeight);
+  const length = platformLength(target.platform, text);
   if (target.publisher === 'bluesky' && length > limits.maxGraphemes) {
     return `${length} / ${limits.maxGraphemes} → split into a thread of ${splitThread(text, { numbering: target.post.bluesky?.threadNumbering ?? false }).length}`;
   }
@@ -60,7 +60,9 @@ export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTar
       }
       lines.push('');
     }
-    lines.push(first.scheduledAt ? `Scheduled for **${first.scheduledAt}** (UTC).` : 'Posted when published (no schedule).', '');
+    const past = first.scheduledAt !== undefined && Date.parse(first.scheduledAt) <= Date.now();
+    const pastNote = past ? ' ⚠️ This time has already passed: letmepost and Mastodon refuse it unless an earlier run queued it; Bluesky posts it as soon as a run sees it.' : '';
+    lines.push(first.scheduledAt ? `Scheduled for **${first.scheduledAt}** (UTC).${pastNote}` : 'Posted when published (no schedule).', '');
     lines.push('| Target | Publisher | Length | Idempotency key |', '|---|---|---|---|');
     for (const t of group) lines.push(`| ${PLATFORM_LIMITS[t.platform].displayName} (${cell(t.account)}) | ${t.publisher} | ${cell(fit(t))} | \`${t.idempotencyKey}\` |`);
     lines.push('');

@@ -37,9 +37,15 @@ function resultEntry(r: TargetResult): Record<string, unknown> {
   };
 }
 
-/** The outputs: the first post's fields at top level, every post target in `results`. */
+/**
+ * The outputs: one post target's fields at top level — the first target that succeeded, else
+ * the first — and every post target in `results`. `replayed` is true only when nothing of
+ * that target was posted by this run (a resumed thread that wrote posts is not a replay);
+ * `idempotency-key` is the target's own key, stable across runs.
+ */
 export function buildOutputs(results: TargetResult[]): Outputs {
-  const first = results.find((r) => r.status !== 'failed' && r.status !== 'rejected') ?? results[0];
+  const first = results.find((r) => r.status !== 'failed' && r.status !== 'rejected' && r.status !== 'unknown') ?? results[0];
+  const sameTarget = first ? results.filter((r) => r.label === first.label && r.platform === first.platform && r.publisher === first.publisher) : [];
   return {
     uri: first?.uri ?? '',
     url: first?.url ?? '',
@@ -47,8 +53,8 @@ export function buildOutputs(results: TargetResult[]): Outputs {
     id: first?.id ?? '',
     status: first?.status ?? '',
     'scheduled-at': first?.scheduledAt ?? '',
-    'idempotency-key': first?.idempotencyKey ?? '',
-    replayed: String(first?.replayed ?? false),
+    'idempotency-key': first?.targetKey ?? first?.idempotencyKey ?? '',
+    replayed: String(sameTarget.length > 0 && sameTarget.every((r) => r.replayed)),
     results: redact(JSON.stringify(results.map(resultEntry))),
   };
 }

@@ -63,7 +63,8 @@ export async function withRetries<T>(
           cause: error,
         });
       }
-      log.warning(`${what}: ${error.message}; attempt ${n + 1} of ${policy.maxAttempts} in ${(delay / 1000).toFixed(1)} s, same request and idempotency key`);
+      const said = error.message.startsWith(what) ? error.message : `${what}: ${error.message}`;
+      log.warning(`${said}; attempt ${n + 1} of ${policy.maxAttempts} in ${(delay / 1000).toFixed(1)} s, same request and idempotency key`);
       await wait(delay);
     }
   }

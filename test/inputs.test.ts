@@ -61,3 +61,30 @@ describe('input parsing', () => {
     expect(errors.map((e) => e.message).join('\n')).toMatch(message);
   });
 });
+
+describe('Bluesky credentials as users type them', () => {
+  const base = { text: 'hi', platform: 'bluesky', 'bluesky-app-password': 'abcd-efgh-ijkl-mnop' };
+  const parse = (inputs: Record<string, string>) => parseInputs((name) => inputs[name] ?? '');
+
+  it.each([
+    ['@alice.bsky.social', 'alice.bsky.social'],
+    ['alice.bsky.social', 'alice.bsky.social'],
+    ['did:plc:abc123', 'did:plc:abc123'],
+    ['alice@example.com', 'alice@example.com'],
+  ])("bluesky-identifier '%s' is used as '%s'", (typed, used) => {
+    const { settings, errors } = parse({ ...base, 'bluesky-identifier': typed });
+    expect(errors).toEqual([]);
+    expect(settings.bluesky.identifier).toBe(used);
+  });
+
+  it("an empty 'bluesky-app-password' next to an identifier is named, not letmepost's account id", () => {
+    const { errors } = parse({ text: 'hi', platform: 'bluesky', 'bluesky-identifier': 'alice.bsky.social' });
+    expect(errors.map((e) => e.input)).toEqual(['bluesky-app-password']);
+    expect(errors[0]?.message).toMatch(/is empty, but 'bluesky-identifier' is set to post to Bluesky directly; pass the app password from a secret .*secret's name matches/);
+  });
+
+  it("an empty 'bluesky-identifier' next to an app password is named", () => {
+    const { errors } = parse({ text: 'hi', platform: 'bluesky', 'bluesky-app-password': 'abcd-efgh-ijkl-mnop' });
+    expect(errors.map((e) => e.input)).toEqual(['bluesky-identifier']);
+  });
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from './support/action.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost, type Fault, type FakeLetmepost } from './support/fake-letmepost.js';
-import { png } from './support/images.js';
+import { mp4, png } from './support/images.js';
 
 const TOKEN = 'lmp_test_secret_token';
 const BLUESKY = DEFAULT_ACCOUNTS.find((a) => a.platform === 'bluesky')!.id;
@@ -23,6 +23,7 @@ beforeAll(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'lmpa-ws-'));
   mkdirSync(join(workspace, 'assets'));
   writeFileSync(join(workspace, 'assets', 'chart.png'), png(64, 32));
+  writeFileSync(join(workspace, 'assets', 'clip.mp4'), mp4());
 });
 afterAll(async () => server?.close());
 
@@ -117,7 +118,9 @@ describe('publishing through letmepost, exactly once', () => {
     expect(rerun.code, rerun.stdout).toBe(0);
     expect(rerun.outputs.status).toBe('published');
     expect(srv.posts).toHaveLength(1);
-    expect(rerun.outputs['idempotency-key']).toBe(`${first.outputs['idempotency-key']}-r1`);
+    // The output is the target's own key; the recovery went out under one derived from it.
+    expect(rerun.outputs['idempotency-key']).toBe(first.outputs['idempotency-key']);
+    expect(results(rerun)[0]!.idempotencyKey).toBe(`${first.outputs['idempotency-key']}-r1`);
 
     const third = await post(srv, {}, { GITHUB_RUN_ATTEMPT: '3' });
     expect(third.outputs).toMatchObject({ status: 'published', replayed: 'true', uri: rerun.outputs.uri });
@@ -141,7 +144,8 @@ describe('publishing through letmepost, exactly once', () => {
     const first = await post(srv);
     expect(first.code, first.stdout).toBe(0);
     expect(first.outputs.status).toBe('published');
-    expect(first.outputs['idempotency-key']).toMatch(/-batch$/);
+    expect(results(first)[0]!.idempotencyKey).toMatch(/-batch$/);
+    expect(first.outputs['idempotency-key']).not.toMatch(/-batch$/);
     const rerun = await post(srv, {}, { GITHUB_RUN_ATTEMPT: '2' });
     expect(rerun.outputs).toMatchObject({ replayed: 'true', uri: first.outputs.uri });
     expect(srv.posts).toHaveLength(1);
@@ -159,16 +163,19 @@ describe('publishing through letmepost, exactly once', () => {
     expect(JSON.parse(postRequests(srv)[0]!.body.toString()).scheduledAt).toBe(at.toISOString());
   });
 
-  it('uploads a local image once with POST /v1/media and sends its id, and passes URL media through', async () => {
+  it('sends a local image inline as bytesBase64, uploads a video once with POST /v1/media, and passes URL media through', async () => {
     const srv = await newServer();
-    const run = await post(srv, { media: '- path: assets/chart.png\n  alt: Downloads per week\n- url: https://example.com/banner.jpg\n  alt: Banner' });
-    expect(run.code, run.stdout).toBe(0);
-    expect(srv.media).toHaveLength(1);
-    const body = JSON.parse(postRequests(srv)[0]!.body.toString());
-    expect(body.media).toEqual([
-      { kind: 'image', altText: 'Downloads per week', mediaId: srv.media[0]!.id },
+    const image = await post(srv, { media: '- path: assets/chart.png\n  alt: Downloads per week\n- url: https://example.com/banner.jpg\n  alt: Banner' });
+    expect(image.code, image.stdout).toBe(0);
+    expect(srv.media).toHaveLength(0);
+    expect(JSON.parse(postRequests(srv)[0]!.body.toString()).media).toEqual([
+      { kind: 'image', altText: 'Downloads per week', bytesBase64: png(64, 32).toString('base64') },
       { kind: 'image', altText: 'Banner', url: 'https://example.com/banner.jpg' },
     ]);
+    const video = await post(srv, { platform: 'twitter', 'account-id': TWITTER, media: '- path: assets/clip.mp4\n  alt: A demo' });
+    expect(video.code, video.stdout).toBe(0);
+    expect(srv.media).toHaveLength(1);
+    expect(JSON.parse(postRequests(srv)[1]!.body.toString()).media).toEqual([{ kind: 'video', altText: 'A demo', mediaId: srv.media[0]!.id }]);
   });
 
   it('cross-posts to several targets, each under its own key', async () => {
@@ -212,12 +219,13 @@ describe('errors from letmepost are shown with what to do, and are not retried',
     expect(postRequests(srv)).toHaveLength(1);
   });
 
-  it('the same key with another text is refused with an explanation, nothing posted', async () => {
+  it('the same key with another text (no ledger record) posts nothing and says it cannot tell what became of the earlier request', async () => {
     const srv = await newServer();
     await post(srv, { 'idempotency-key': 'release-v1-2-0' });
     const run = await post(srv, { 'idempotency-key': 'release-v1-2-0', text: 'a different text' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/body_mismatch.*used earlier with a different post/);
+    expect(run.stdout).toMatch(/body_mismatch.*An earlier run already sent this post under this key.*nothing new was posted.*does not say what became of the earlier request.*set a new 'idempotency-key'/);
+    expect(run.outputs.status).toBe('unknown');
     expect(srv.posts).toHaveLength(1);
   });
 

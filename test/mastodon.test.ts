@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PublishError } from '../src/errors.js';
+import { PublishError, SCHEDULE_REFUSED } from '../src/errors.js';
 import { childKey } from '../src/idempotency.js';
 import { splitIntoPosts } from '../src/thread-split.js';
 import { remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../src/media.js';
@@ -364,7 +364,8 @@ describe('MastodonPublisher: scheduling', () => {
     const srv = await fake();
     const error = await failure(run(srv).publisher.publish(target({ scheduledAt: new Date(Date.now() + 2 * MINUTE).toISOString() })));
     expect(error.message).toContain('answered HTTP 422 (Validation failed: Scheduled at The scheduled date must be in the future)');
-    expect(error.code).toBe('rejected');
+    // Marked as a refused schedule: the orchestrator explains it once nothing was replayed.
+    expect(error.code).toBe(SCHEDULE_REFUSED);
     expect(statusPosts(srv)).toHaveLength(1);
   });
 });

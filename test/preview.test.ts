@@ -17,6 +17,13 @@ describe('the preview a reviewer sees', () => {
     expect(md).toContain('`lmpa-f-bluesky-posts/a.yml`');
   });
 
+  it('warns about a schedule that has already passed, and not about one ahead', () => {
+    const past = renderPreview([target('posts/past.yml', 'Hi', { scheduledAt: '2020-01-01T09:00:00.000Z' })]);
+    expect(past).toMatch(/Scheduled for \*\*2020-01-01T09:00:00\.000Z\*\* \(UTC\)\. ⚠️ This time has already passed/);
+    const ahead = renderPreview([target('posts/ahead.yml', 'Hi', { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() })]);
+    expect(ahead).not.toMatch(/already passed/);
+  });
+
   it('shows how a long text to the direct Bluesky publisher is split into a thread', () => {
     const md = renderPreview([target('posts/long.yml', 'A sentence that goes on. '.repeat(20))]);
     expect(md).toMatch(/50\d \/ 300 → split into a thread of 2/);

@@ -1,8 +1,10 @@
 /**
  * Which records a Bluesky target becomes, before anything is sent: the posts of the thread
  * (a long single text split, or the explicit thread), then the first comment — each with
- * its own idempotency key, record key and createdAt, all derived from the target's key and
- * its stable anchor time, so every run plans exactly the same records.
+ * its own idempotency key and record key, derived from the target's key and its stable
+ * anchor time, so every run plans exactly the same record keys. `createdAt` is not planned:
+ * a record says when it was written (a backdated post sorts low in feeds and the Bluesky app
+ * labels it archived), and exactly-once rests on the record key, never on identical bytes.
  */
 import { childKey } from '../idempotency.js';
 import type { PlannedTarget } from '../publishers/types.js';
@@ -17,7 +19,6 @@ export interface PlannedPost {
   part?: string;
   key: string;
   rkey: string;
-  createdAt: string;
   text: string;
 }
 
@@ -35,9 +36,9 @@ export function planPosts(target: Pick<PlannedTarget, 'idempotencyKey' | 'texts'
   const texts = target.texts.length === 1 ? splitThread(target.texts[0]!, { numbering: target.post.bluesky?.threadNumbering === true }) : target.texts;
   const planned: PlannedPost[] = [];
   const at = (index: number, kind: PlannedPost['kind'], key: string, text: string, part: string | undefined) => {
-    // Each later post is 1 ms younger, so replies sort after what they answer.
+    // Each later post's record key is 1 ms younger, so replies sort after what they answer.
     const time = anchorMs + index;
-    planned.push({ index, kind, ...(part !== undefined ? { part } : {}), key, rkey: tidFromKey(key, time), createdAt: new Date(time).toISOString(), text });
+    planned.push({ index, kind, ...(part !== undefined ? { part } : {}), key, rkey: tidFromKey(key, time), text });
   };
   texts.forEach((text, i) => {
     const key = i === 0 ? target.idempotencyKey : childKey(target.idempotencyKey, `t${i + 1}`);

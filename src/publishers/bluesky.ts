@@ -18,6 +18,7 @@ import { fetchLimited, LimitedFetchError } from '../fetch-limited.js';
 import { BLUESKY_MAX_IMAGE_BYTES, fetchLinkCard, LINK_CARD_TIMEOUT_MS } from '../bluesky/link-card.js';
 import { anchorOf, planPosts, type PlannedPost } from '../bluesky/post-plan.js';
 import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from '../bluesky/xrpc-errors.js';
+import { contentChangedWarning } from '../content-change.js';
 import { errorMessage, PublishError } from '../errors.js';
 import { blueskyPostUrl } from '../links.js';
 import { imageDimensions, sniffMimeType, type ResolvedMedia } from '../media.js';
@@ -92,6 +93,20 @@ function withTimeout(fetchImpl: typeof fetch, timeoutMs: number, deadline: numbe
   };
 }
 
+/**
+ * The scope of a session's access token: `com.atproto.appPass` (or `…appPassPrivileged`)
+ * after a login with an app password, `com.atproto.access` with the main password.
+ */
+export function sessionScope(accessJwt: string): string | undefined {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(accessJwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const scope = payload !== null && typeof payload === 'object' ? (payload as { scope?: unknown }).scope : undefined;
+    return typeof scope === 'string' ? scope : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function aspectRatioOf(width: number | undefined, height: number | undefined): { width: number; height: number } | undefined {
   return width && height && width > 0 && height > 0 ? { width, height } : undefined;
 }
@@ -143,7 +158,7 @@ export class BlueskyPublisher implements Publisher {
     };
     // A dry run shows what it can even without an anchor; publishing refuses to guess one.
     const anchored = anchorOf(target) !== undefined;
-    if (!anchored) description.warning = 'no anchor time: the record keys and createdAt below use the current time and are not the ones a publish would use';
+    if (!anchored) description.warning = 'no anchor time: the record keys below use the current time and are not the ones a publish would use';
     const plan = anchored || target.texts.length === 0 ? this.plan(target) : planPosts(target, this.now());
     if (this.notDue(target)) {
       description.status = 'waiting';
@@ -151,7 +166,7 @@ export class BlueskyPublisher implements Publisher {
     }
     description.writes = plan.map((post) => {
       const facets = detectFacets(post.text);
-      const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: post.createdAt };
+      const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: '<the time of the write>' };
       if (facets.length) record.facets = describeMentions(facets);
       if (post.index > 0) {
         const parent = post.kind === 'first-comment' ? 'post 1' : `post ${post.index}`;
@@ -310,7 +325,7 @@ export class BlueskyPublisher implements Publisher {
       const agent = new AtpAgent({ service, fetch: withTimeout(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
       if (identifier.startsWith('did:')) return { agent, did: identifier };
       if (identifier.includes('@') || !identifier.includes('.')) return undefined;
-      const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, '')).catch(() => undefined);
+      const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, ''), `resolving the account ${identifier}`).catch(() => undefined);
       return did ? { agent, did } : undefined;
     })();
     return this.readerPromise;
@@ -352,6 +367,11 @@ export class BlueskyPublisher implements Publisher {
     registerSecret(session.accessJwt);
     registerSecret(session.refreshJwt);
     log.info(`Bluesky: logged in as ${session.handle} (${session.did})`);
+    if (sessionScope(session.accessJwt) === 'com.atproto.access') {
+      log.warning(
+        `Bluesky: 'bluesky-app-password' holds the account's main password, not an app password. It works, but it can change the account's settings and is lost with every password change; create an app password at https://bsky.app/settings/app-passwords, store it as the secret instead, and change the main password if it was ever shared`,
+      );
+    }
     return { agent, did: session.did };
   }
 
@@ -422,19 +442,12 @@ export class BlueskyPublisher implements Publisher {
     );
     if (outcome) return { ref: outcome.ref, replayed: outcome.noop && !mayHaveLanded, warnings };
 
-    // InvalidSwap: a post is already at this rkey with other bytes (an earlier run with,
-    // say, another link card or a mention that resolved differently). That post stands.
+    // InvalidSwap: a post is already at this rkey with other bytes (an earlier run wrote it
+    // at another time, or with another link card). That post stands.
     const stored = await this.getRecord(session, post.rkey, what);
     if (!stored) throw new PublishError(redact(`${what}: Bluesky answered InvalidSwap for record key ${post.rkey}, but no record is there now; re-run the job`), { retryable: true });
-    log.info(`${what}: already posted at ${stored.ref.uri} with different content; not changed`);
-    const differs = this.otherText(stored, post);
-    return {
-      ref: stored.ref,
-      replayed: true,
-      warnings: differs.length
-        ? differs
-        : [`a post with this idempotency key already exists (${blueskyPostUrl(stored.ref.uri) ?? stored.ref.uri}) with slightly different content, e.g. an earlier link card; it was kept as it is, nothing was posted or changed`],
-    };
+    log.info(`${what}: already posted at ${stored.ref.uri}; not posting again`);
+    return { ref: stored.ref, replayed: true, warnings: this.otherText(stored, post) };
   }
 
   /**
@@ -444,10 +457,7 @@ export class BlueskyPublisher implements Publisher {
    */
   private otherText(stored: StoredPost, post: PlannedPost): string[] {
     if (stored.text === undefined || stored.text === post.text) return [];
-    const url = blueskyPostUrl(stored.ref.uri) ?? stored.ref.uri;
-    return [
-      `the post already at this record key (${url}) has other text than this one; it was kept and nothing new was posted. If the text was changed after it was first posted, this is expected; if it is a different post, set a distinct 'idempotency-key' for it and re-run`,
-    ];
+    return [contentChangedWarning(blueskyPostUrl(stored.ref.uri) ?? stored.ref.uri, stored.text, post.text)];
   }
 
   private async getRecord(session: Session, rkey: string, what: string): Promise<StoredPost | undefined> {
@@ -470,7 +480,8 @@ export class BlueskyPublisher implements Publisher {
     const { facets, unresolved } = applyMentions(detected, dids);
     for (const handle of unresolved) warnings.push(`@${handle} is not a Bluesky account that could be found; it is posted as plain text, not as a mention`);
 
-    const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: post.createdAt };
+    // The time of the write, not the anchor: only the record key must be stable.
+    const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: new Date(this.now()).toISOString() };
     if (facets.length) record.facets = facets;
     if (reply) record.reply = { root: reply.root, parent: reply.parent };
     if (post.index === 0) {
@@ -482,11 +493,11 @@ export class BlueskyPublisher implements Publisher {
 
   // ─── mentions ─────────────────────────────────────────────────────────────────────────
 
-  private resolveHandle(session: Session, handle: string): Promise<string | undefined> {
+  private resolveHandle(session: Session, handle: string, what = `resolving the mention @${handle}`): Promise<string | undefined> {
     let pending = this.dids.get(handle);
     if (!pending) {
       pending = this.xrpc<string | undefined>(
-        `resolving the mention @${handle}`,
+        what,
         async () => (await session.agent.com.atproto.identity.resolveHandle({ handle })).data.did,
         // 400: no such handle (or not a valid one). Anything else is trouble worth a retry.
         { recover: (error) => (isXrpcError(error) && (error.status as number) === 400 ? { value: undefined } : undefined) },

@@ -5,8 +5,9 @@
  * transient failure, and the fallback to the newer `targets[]` shape.
  */
 import { openAsBlob } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { PublishError } from '../errors.js';
+import { PublishError, SCHEDULE_REFUSED } from '../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../http.js';
 import { childKey } from '../idempotency.js';
 import { webUrl } from '../links.js';
@@ -96,6 +97,18 @@ interface MediaItem {
   altText?: string;
   mediaId?: string;
   url?: string;
+  bytesBase64?: string;
+}
+
+/**
+ * Local images up to this size are sent inline (`bytesBase64`); larger files and videos are
+ * uploaded with POST /v1/media. The largest image any letmepost platform takes is 8 MB
+ * (Instagram, Facebook, Threads); the server sets no body limit of its own.
+ */
+export const INLINE_IMAGE_MAX_BYTES = 8 * 1024 * 1024;
+
+function sentInline(m: ResolvedMedia): boolean {
+  return m.kind === 'image' && m.size !== undefined && m.size <= INLINE_IMAGE_MAX_BYTES;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -170,7 +183,13 @@ export class LetmepostPublisher implements Publisher {
   }
 
   async describe(target: PlannedTarget): Promise<unknown> {
-    const media = target.media.map((m) => this.mediaItem(m, m.path ? `<uploaded from ${m.displayPath ?? m.path} by POST /v1/media>` : undefined));
+    const media = target.media.map((m) =>
+      !m.path
+        ? this.mediaItem(m, {})
+        : sentInline(m)
+          ? this.mediaItem(m, { bytesBase64: `<the ${m.size ?? '?'} bytes of ${m.displayPath ?? m.path}, base64>` })
+          : this.mediaItem(m, { mediaId: `<uploaded from ${m.displayPath ?? m.path} by POST /v1/media>` }),
+    );
     return {
       method: 'POST',
       url: `${this.base}/v1/posts`,
@@ -180,7 +199,13 @@ export class LetmepostPublisher implements Publisher {
   }
 
   async publish(target: PlannedTarget): Promise<TargetResult[]> {
-    const media = await Promise.all(target.media.map(async (m) => this.mediaItem(m, m.path ? await this.upload(m) : undefined)));
+    // Images travel inside the request: the same bytes every run, so a re-run's request is
+    // byte-identical and replays. Only a video is uploaded first (a new media id each time).
+    const media = await Promise.all(
+      target.media.map(async (m) =>
+        !m.path ? this.mediaItem(m, {}) : sentInline(m) ? this.mediaItem(m, { bytesBase64: (await readFile(m.path)).toString('base64') }) : this.mediaItem(m, { mediaId: await this.upload(m) }),
+      ),
+    );
     const uploaded = media.some((m) => m.mediaId !== undefined);
 
     let key = target.idempotencyKey;
@@ -234,8 +259,8 @@ export class LetmepostPublisher implements Publisher {
     return result;
   }
 
-  private mediaItem(m: ResolvedMedia, mediaId: string | undefined): MediaItem {
-    return compact({ kind: m.kind, altText: m.alt, mediaId, url: mediaId === undefined ? m.url : undefined });
+  private mediaItem(m: ResolvedMedia, source: { mediaId?: string; bytesBase64?: string }): MediaItem {
+    return compact({ kind: m.kind, altText: m.alt, mediaId: source.mediaId, url: m.path ? undefined : m.url, bytesBase64: source.bytesBase64 });
   }
 
   /** The request body: fields in a fixed order, so the same post is the same bytes. */
@@ -356,15 +381,19 @@ export class LetmepostPublisher implements Publisher {
       throw new PublishError(message, { retryable: true, code, retryAfterMs: 2000 });
     }
     if (response.status === 409 && envelope?.rule === Rule.bodyMismatch) {
+      // Same identity, other content: the earlier request stands. letmepost does not say what
+      // became of it (the ledger, consulted first, had no record), so the outcome is unknown.
+      const why = uploaded ? 'its video was uploaded again in this run (a new media id), so the request differs' : 'this run sends other content (text, media or options)';
       throw new PublishError(
-        uploaded
-          ? `${message} An earlier run of this step already sent this post under this key; its media were uploaded again in this run, so the server cannot replay the earlier answer. Nothing was posted twice: check the post in letmepost (or set 'idempotency-key' to post again on purpose)`
-          : `${message} The same idempotency key was used earlier with a different post; nothing was posted now. To post this new text on purpose, set a new 'idempotency-key'`,
-        { code: Rule.bodyMismatch, outcomeUnknown: uploaded },
+        `${message} An earlier run already sent this post under this key and ${why}; letmepost keeps the earlier request and refuses to replace it, so nothing new was posted. letmepost does not say what became of the earlier request and the ledger has no record of it: check the account in letmepost (the durable ledger, with 'permissions: statuses: write', remembers it next time). To post this content as a separate post on purpose, set a new 'idempotency-key'`,
+        { code: Rule.bodyMismatch, outcomeUnknown: true },
       );
     }
     if (response.status === 400 && code === Code.validationFailed && mentionsTargets(envelope)) {
       throw new TargetsShapeRequired(message);
+    }
+    if (response.status === 400 && envelope?.rule?.startsWith('scheduledAt')) {
+      throw new PublishError(message, { code: SCHEDULE_REFUSED });
     }
     if (response.status === 429 && code !== Code.quotaExceeded) {
       throw new PublishError(message, { retryable: true, code: code ?? Code.rateLimited, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) ?? 5000 });

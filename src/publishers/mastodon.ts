@@ -23,8 +23,9 @@
  */
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
+import { contentChangedWarning } from '../content-change.js';
 import { fetchLimited, LimitedFetchError } from '../fetch-limited.js';
-import { PublishError } from '../errors.js';
+import { PublishError, SCHEDULE_REFUSED } from '../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../http.js';
 import { childKey } from '../idempotency.js';
 import { mediaKindOf, sniffMimeType, type MediaKind, type ResolvedMedia } from '../media.js';
@@ -229,7 +230,28 @@ interface Answer {
   scheduledAt?: string;
   uri?: string;
   url?: string;
+  /** The status's text as Mastodon renders it (HTML). */
+  content?: string;
   mediaIds: string[];
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/** The plain text of a status's rendered content: paragraphs and line breaks kept, tags dropped. */
+export function statusText(html: string): string {
+  return html
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<\/p>\s*<p[^>]*>/gi, '\n\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) =>
+      name[0] === '#' ? String.fromCodePoint(name[1]?.toLowerCase() === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1))) : (ENTITIES[name.toLowerCase()] ?? whole),
+    );
+}
+
+/** Whether two texts are the same post, as Mastodon renders it (whitespace may differ). */
+function sameText(a: string, b: string): boolean {
+  const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
+  return norm(a) === norm(b);
 }
 
 function readAnswer(parsed: Json): Answer | undefined {
@@ -237,7 +259,8 @@ function readAnswer(parsed: Json): Answer | undefined {
   if (!id) return undefined;
   if (isObject(parsed.params) && str(parsed.scheduled_at)) {
     const ids = Array.isArray(parsed.params.media_ids) ? parsed.params.media_ids.map(String) : [];
-    return { id, scheduled: true, scheduledAt: str(parsed.scheduled_at), mediaIds: ids };
+    const text = str(parsed.params.text);
+    return { id, scheduled: true, scheduledAt: str(parsed.scheduled_at), ...(text !== undefined ? { content: escapeHtml(text) } : {}), mediaIds: ids };
   }
   const created = Date.parse(str(parsed.created_at) ?? '');
   const attachments = Array.isArray(parsed.media_attachments) ? parsed.media_attachments.filter(isObject) : [];
@@ -247,8 +270,13 @@ function readAnswer(parsed: Json): Answer | undefined {
     createdAt: Number.isNaN(created) ? undefined : created,
     uri: str(parsed.uri),
     url: str(parsed.url),
+    content: str(parsed.content),
     mediaIds: attachments.map((a) => String(a.id)),
   }) as Answer;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
@@ -352,12 +380,17 @@ export class MastodonPublisher implements Publisher {
       try {
         answer = await this.postStatus(what, key, this.statusBody(target, text, sentMedia, parent), target.scheduledAt !== undefined);
       } catch (error) {
+        if (this.publishedAtItsTime(target, error)) return [this.publishedAtItsTimeResult(target, key)];
         throw this.partialThread(error, results, i, texts.length);
       }
       const otherMedia = sentMedia.length > 0 && !sameIds(answer.mediaIds, sentMedia);
-      const replayed = otherMedia || (answer.createdAt !== undefined && answer.createdAt < this.runStartOnServer(limits));
+      // Mastodon answers a repeated key with the original status, whatever this body says.
+      const earlier = answer.content !== undefined ? statusText(answer.content) : undefined;
+      const otherText = earlier !== undefined && !sameText(earlier, text);
+      const replayed = otherMedia || otherText || (answer.createdAt !== undefined && answer.createdAt < this.runStartOnServer(limits));
       if (otherMedia) await this.discardUploads(what, uploaded);
-      results.push(this.result(target, answer, key, part, replayed, i === 0 ? warnings : []));
+      const changed = otherText ? [contentChangedWarning(answer.url ?? answer.uri, earlier, text)] : [];
+      results.push(this.result(target, answer, key, part, replayed, [...(i === 0 ? warnings : []), ...changed]));
       parent = answer.id;
     }
     return results;
@@ -382,6 +415,30 @@ export class MastodonPublisher implements Publisher {
       result.warnings.push(`${this.host} published the post at once instead of scheduling it for ${target.scheduledAt}`);
     }
     return result;
+  }
+
+  /**
+   * A re-run after the scheduled time: the key names a scheduled status that Mastodon no
+   * longer has (404), because it was published at its time (or deleted by hand before it).
+   */
+  private publishedAtItsTime(target: PlannedTarget, error: unknown): boolean {
+    return target.scheduledAt !== undefined && Date.parse(target.scheduledAt) <= Date.now() && error instanceof PublishError && error.code === 'not_found';
+  }
+
+  private publishedAtItsTimeResult(target: PlannedTarget, key: string): TargetResult {
+    this.config.log.info(`${target.label} → mastodon: the status scheduled under key ${key} is no longer scheduled on ${this.host}; its time (${target.scheduledAt}) has passed`);
+    return {
+      label: target.label,
+      publisher: this.kind,
+      platform: target.platform,
+      status: 'published',
+      scheduledAt: target.scheduledAt!,
+      idempotencyKey: key,
+      replayed: true,
+      warnings: [
+        `an earlier run scheduled this post for ${target.scheduledAt}; ${this.host} no longer lists it as scheduled, so it was published at its time (or deleted by hand before it) — nothing was posted now. Mastodon does not say which status it became: check the account`,
+      ],
+    };
   }
 
   /** The key of post i (0-based) of the thread: the target's own for the first. */
@@ -456,7 +513,7 @@ export class MastodonPublisher implements Publisher {
     const make = (text: string, opts: ConstructorParameters<typeof PublishError>[1]) => new PublishError(redact(text), opts);
     if (status === 401 || status === 403) return make(`${head}; ${TOKEN_HINT}`, { code: 'unauthorized' });
     if (status === 413) return make(`${head}; the file is larger than the server accepts`, { code: 'rejected' });
-    if (status === 422) return make(head, { code: 'rejected' });
+    if (status === 422) return make(head, { code: said !== undefined && /schedul/i.test(said) ? SCHEDULE_REFUSED : 'rejected' });
     if (status === 429) {
       return make(`${head}; waiting for the rate limit to reset`, { retryable: true, code: 'failed', retryAfterMs: rateLimitWaitMs(response.headers) ?? 5000 });
     }

@@ -3,6 +3,7 @@
  * publisher receives fully validated targets with their idempotency keys and turns the key
  * into a guarantee on its platform.
  */
+import type { InputError, PostFileError } from '../errors.js';
 import type { ResolvedMedia } from '../media.js';
 import type { Platform } from '../platforms.js';
 import type { PostDefinition } from '../post-schema.js';
@@ -30,12 +31,16 @@ export interface PlannedTarget {
   media: ResolvedMedia[];
   /** UTC, with Z. */
   scheduledAt?: string;
+  /** The schedule as the user wrote it, for messages. */
+  scheduledAtAsWritten?: string;
   firstComment?: string;
   /** A stable time for platforms that need one (Bluesky record keys): epoch ms. */
   anchorTime?: number;
   /** The commit the durable ledger records this post on (the inline post's commit, or the commit that added the post file). */
   ledgerCommit?: string;
   post: PostDefinition;
+  /** The error for a problem at a field of the post, naming the input or the file:line. */
+  problem?(path: (string | number)[], message: string): InputError | PostFileError;
 }
 
 export interface TargetResult {
@@ -50,7 +55,10 @@ export interface TargetResult {
   cid?: string;
   id?: string;
   scheduledAt?: string;
+  /** The key this post was sent under (a thread's later posts and recoveries derive their own). */
   idempotencyKey: string;
+  /** The target's own key, stable across runs: the base the part keys derive from. */
+  targetKey?: string;
   replayed: boolean;
   warnings: string[];
   error?: string;

@@ -6,6 +6,7 @@
  *   GET /repos/{owner}/{repo}/compare/{base}...{head}   files from `git diff -M base...head`
  *   GET /repos/{owner}/{repo}/pulls/{n}/files          registered PRs; paginated (per_page, page, Link)
  *   GET /repos/{owner}/{repo}/commits?path=&sha=       `git log` newest first; paginated with Link next/last
+ *   GET /repos/{owner}/{repo}/commits/{ref}             one commit: sha, commit.author/committer.date (422 unknown)
  *   GET /repos/{owner}/{repo}/contents/{path}?ref=      the file at a commit, base64 as GitHub sends it
  *   GET /repos/{owner}/{repo}/commits/{ref}/status      the combined status: the latest status per context, newest first, paginated
  *   POST /repos/{owner}/{repo}/statuses/{sha}           stores {state, context, description, target_url}
@@ -86,6 +87,7 @@ export class FakeGitHub {
     this.route('GET', new RegExp(`^/repos/${repo}/pulls/(\\d+)/files$`), (_req, m, url) => this.pullFiles(Number(m[1]), url));
     this.route('GET', new RegExp(`^/repos/${repo}/commits$`), (_req, _m, url) => this.commits(url));
     this.route('GET', new RegExp(`^/repos/${repo}/contents/(.+)$`), (_req, m, url) => this.contents(decodeURIComponent(m[1]!), url.searchParams.get('ref') ?? 'HEAD'));
+    this.route('GET', new RegExp(`^/repos/${repo}/commits/([^/]+)$`), (_req, m) => this.commit(decodeURIComponent(m[1]!)));
     this.route('GET', new RegExp(`^/repos/${repo}/commits/([^/]+)/status$`), (_req, m, url) => this.combinedStatus(decodeURIComponent(m[1]!), url));
     this.route('POST', new RegExp(`^/repos/${repo}/statuses/([^/]+)$`), (req, m) => this.createStatus(decodeURIComponent(m[1]!), req.body));
   }
@@ -288,6 +290,17 @@ export class FakeGitHub {
     const pr = this.pulls.get(number);
     if (!pr) return { status: 404, body: { message: 'Not Found' } };
     return this.page(this.diff(pr.base, pr.head), url);
+  }
+
+  private commit(ref: string): FakeAnswer {
+    let line: string;
+    try {
+      line = this.git('log', '-1', '--format=%H%x09%aI%x09%cI', ref).trim();
+    } catch {
+      return { status: 422, body: { message: `No commit found for SHA: ${ref}`, documentation_url: 'https://docs.github.com/rest/commits/commits#get-a-commit' } };
+    }
+    const [hash, authored, committed] = line.split('\t');
+    return { status: 200, body: { sha: hash, commit: { author: { date: authored }, committer: { date: committed } } } };
   }
 
   private commits(url: URL): FakeAnswer {

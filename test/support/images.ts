@@ -77,3 +77,9 @@ export function webpVp8xHeader(width: number, height: number): Buffer {
   b.writeUIntLE(height - 1, 27, 3);
   return b;
 }
+
+/** A minimal MP4: an ftyp box and an empty mdat. */
+export function mp4(): Buffer {
+  const ftyp = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.from([0, 0, 2, 0]), Buffer.from('isommp41', 'latin1')]);
+  return Buffer.concat([ftyp, Buffer.from([0, 0, 0, 8]), Buffer.from('mdat', 'latin1')]);
+}
