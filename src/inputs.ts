@@ -45,9 +45,24 @@ export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
   pinterest: 'pinterest-board-id',
   'pinterest.destinationUrl': 'pinterest-destination-url',
   'pinterest.title': 'pinterest-title',
+  'pinterest.coverImageUrl': 'pinterest-cover-image-url',
   threads: 'threads-reply-to-id',
+  'twitter.replyToTweetId': 'x-reply-to-tweet-id',
+  'twitter.quoteTweetId': 'x-quote-tweet-id',
+  twitter: 'x-reply-to-tweet-id',
+  'tiktok.privacy': 'tiktok-privacy',
+  'tiktok.disableComment': 'tiktok-disable-comment',
+  'tiktok.disableDuet': 'tiktok-disable-duet',
+  'tiktok.disableStitch': 'tiktok-disable-stitch',
+  'tiktok.brandContentToggle': 'tiktok-brand-content-toggle',
+  'tiktok.brandOrganicToggle': 'tiktok-brand-organic-toggle',
+  tiktok: 'tiktok-privacy',
   'bluesky.linkCard': 'link-card',
   'bluesky.threadNumbering': 'thread-numbering',
+  'bluesky.replyTo': 'bluesky-reply-to-uri',
+  'bluesky.replyTo.cid': 'bluesky-reply-to-cid',
+  'bluesky.replyRoot': 'bluesky-reply-root-uri',
+  'bluesky.replyRoot.cid': 'bluesky-reply-root-cid',
   'mastodon.visibility': 'mastodon-visibility',
   'mastodon.language': 'mastodon-language',
   'mastodon.spoilerText': 'mastodon-spoiler-text',
@@ -195,12 +210,28 @@ function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLetmepost
   const boardId = r.str('pinterest-board-id');
   const destinationUrl = r.str('pinterest-destination-url');
   const title = r.str('pinterest-title');
-  if (boardId !== undefined || destinationUrl !== undefined || title !== undefined) post.pinterest = { boardId: boardId ?? '', destinationUrl, title };
+  const coverImageUrl = r.str('pinterest-cover-image-url');
+  if ([boardId, destinationUrl, title, coverImageUrl].some((v) => v !== undefined)) post.pinterest = dropUndefined({ boardId: boardId ?? '', destinationUrl, title, coverImageUrl });
   const replyToId = r.str('threads-reply-to-id');
   if (replyToId !== undefined) post.threads = { replyToId };
-  const linkCard = r.bool('link-card');
-  const threadNumbering = r.bool('thread-numbering');
-  if (linkCard !== undefined || threadNumbering !== undefined) post.bluesky = { linkCard, threadNumbering };
+  const twitter = dropUndefined({ replyToTweetId: r.str('x-reply-to-tweet-id'), quoteTweetId: r.str('x-quote-tweet-id') });
+  if (Object.keys(twitter).length > 0) post.twitter = twitter;
+  const tiktok = dropUndefined({
+    privacy: r.str('tiktok-privacy'),
+    disableComment: r.bool('tiktok-disable-comment'),
+    disableDuet: r.bool('tiktok-disable-duet'),
+    disableStitch: r.bool('tiktok-disable-stitch'),
+    brandContentToggle: r.bool('tiktok-brand-content-toggle'),
+    brandOrganicToggle: r.bool('tiktok-brand-organic-toggle'),
+  });
+  if (Object.keys(tiktok).length > 0) post.tiktok = tiktok;
+  const bluesky = dropUndefined({
+    linkCard: r.bool('link-card'),
+    threadNumbering: r.bool('thread-numbering'),
+    replyTo: strongRef(r, 'bluesky-reply-to-uri', 'bluesky-reply-to-cid'),
+    replyRoot: strongRef(r, 'bluesky-reply-root-uri', 'bluesky-reply-root-cid'),
+  });
+  if (Object.keys(bluesky).length > 0) post.bluesky = bluesky;
   const visibility = r.str('mastodon-visibility');
   const language = r.str('mastodon-language');
   const spoilerText = r.text('mastodon-spoiler-text');
@@ -243,6 +274,17 @@ function inlineAccount(r: InputReader, publisher: PublisherChoice, platform: str
   if ((DIRECT_ACCOUNTS as readonly string[]).includes(accountId)) return accountId;
   if (!isUuid(accountId)) return r.fail('account-id', `is ${quote(accountId)}, which is not a uuid; copy the account id from the letmepost dashboard (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)`);
   return accountId.toLowerCase();
+}
+
+/** A Bluesky post named by two inputs, its AT-URI and its cid: both or neither. */
+function strongRef(r: InputReader, uriInput: string, cidInput: string): { uri: string; cid: string } | undefined {
+  const uri = r.str(uriInput);
+  const cid = r.str(cidInput);
+  if (uri === undefined && cid === undefined) return undefined;
+  const both = 'a reply names the post by both: its AT-URI and its cid (the uri and cid outputs of the step that posted it)';
+  if (uri === undefined) return r.fail(uriInput, `is empty, but '${cidInput}' is set; ${both}`);
+  if (cid === undefined) return r.fail(cidInput, `is empty, but '${uriInput}' is set; ${both}`);
+  return { uri, cid };
 }
 
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
@@ -289,7 +331,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
  */
 export function inputOfField(path: readonly PropertyKey[], targetsList: boolean): { input: string; where: string } {
   const field = path.map(String);
-  let input = POST_FIELD_INPUTS[field.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[field[0] ?? ''] ?? field[0] ?? 'text';
+  let input = POST_FIELD_INPUTS[field.slice(0, 3).join('.')] ?? POST_FIELD_INPUTS[field.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[field[0] ?? ''] ?? field[0] ?? 'text';
   // A single target is built from 'platform' and 'account-id'; its problems are about the account.
   if (input === 'targets' && !targetsList) input = 'account-id';
   const listed = input === 'media' || input === 'thread' || input === 'targets';

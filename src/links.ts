@@ -23,6 +23,9 @@ export function blueskyAtUri(url: string): string | undefined {
  */
 export function webUrl(platform: Platform, uri: string | undefined): string | undefined {
   if (!uri) return undefined;
+  // letmepost gives X posts as twitter.com links; x.com is where they live now.
+  const tweet = /^https?:\/\/(?:www\.)?(?:twitter|x)\.com\/([^/?#]+)\/status\/(\d+)/.exec(uri);
+  if (tweet) return `https://x.com/${tweet[1]}/status/${tweet[2]}`;
   if (/^https?:\/\//.test(uri)) return uri;
   if (uri.startsWith('at://')) return blueskyPostUrl(uri);
   if (uri.startsWith('urn:li:')) return `https://www.linkedin.com/feed/update/${uri}/`;

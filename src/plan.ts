@@ -9,7 +9,7 @@ import { InputError, PostFileError } from './errors.js';
 import { explicitKey, filePostKey, inlinePostKey } from './idempotency.js';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from './media.js';
 import { prepareLengths } from './platform-length.js';
-import { parseScheduledAt, preflight, type Problem } from './preflight.js';
+import { parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
 import type { PostDefinition, TargetDefinition } from './post-schema.js';
 import type { PlannedTarget, PublisherKind } from './publishers/types.js';
 
@@ -64,6 +64,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
   const planned: PlannedTarget[] = [];
   const seen = new Set<string>();
+  for (const p of unusedOptionProblems(post)) errors.push(source.error(p.path, p.message));
 
   post.targets.forEach((target, index) => {
     const publisher = publisherFor(target);

@@ -46,15 +46,49 @@ export const mediaSchema = z
 export const pinterestSchema = z.strictObject({
   boardId: z.string().min(1),
   destinationUrl: z.url().optional(),
-  title: z.string().optional(),
+  title: z.string().min(1).optional(),
+  coverImageUrl: z.url({ protocol: /^https?$/ }).optional().describe('A video pin: the cover image, a public http(s) URL.'),
 });
 
 export const threadsOptionsSchema = z.strictObject({ replyToId: z.string().min(1) });
 
-export const blueskyOptionsSchema = z.strictObject({
-  linkCard: z.boolean().optional().describe('Attach a link card for the first link when there is no media (default true).'),
-  threadNumbering: z.boolean().optional().describe("Number the posts of a split thread '1/3' … (default false)."),
+/** A post on Bluesky, as a reply names it: its AT-URI and the cid of the version replied to. */
+export const strongRefSchema = z.strictObject({
+  uri: z
+    .string()
+    .regex(/^at:\/\/[^/\s]+\/app\.bsky\.feed\.post\/[^/\s]+$/, 'an AT-URI of a Bluesky post, at://<did>/app.bsky.feed.post/<rkey> (the uri output of the step that posted it)')
+    .describe('The AT-URI of the post, e.g. the uri output of an earlier step.'),
+  cid: z.string().regex(/^[a-z2-7]{16,}$/, 'a cid such as bafyrei… (the cid output of the step that posted it)').describe('Its cid, e.g. the cid output of an earlier step.'),
 });
+
+export const blueskyOptionsSchema = z
+  .strictObject({
+    linkCard: z.boolean().optional().describe('Attach a link card for the first link when there is no media (default true).'),
+    threadNumbering: z.boolean().optional().describe("Number the posts of a split thread '1/3' … (default false)."),
+    replyTo: strongRefSchema.optional().describe('Post as a reply to this Bluesky post.'),
+    replyRoot: strongRefSchema.optional().describe("The first post of the conversation replied to, when replyTo is itself a reply (found by the direct publisher when left out)."),
+  })
+  .refine((b) => b.replyRoot === undefined || b.replyTo !== undefined, { message: 'replyRoot needs replyTo: give the post you reply to', path: ['replyRoot'] });
+
+export const twitterOptionsSchema = z
+  .strictObject({
+    replyToTweetId: z.string().regex(/^\d{1,20}$/, 'a post id: the digits at the end of its x.com link').optional().describe('Post as a reply to this X post (its id).'),
+    quoteTweetId: z.string().regex(/^\d{1,20}$/, 'a post id: the digits at the end of its x.com link').optional().describe('Quote this X post (its id).'),
+  })
+  .refine((t) => t.replyToTweetId === undefined || t.quoteTweetId === undefined, { message: 'an X post can reply or quote, not both: keep one of replyToTweetId and quoteTweetId', path: ['quoteTweetId'] });
+
+export const TIKTOK_PRIVACY = ['public_to_everyone', 'mutual_follow_friend', 'self_only'] as const;
+
+export const tiktokOptionsSchema = z
+  .strictObject({
+    privacy: z.enum(TIKTOK_PRIVACY).optional().describe('Who can watch: public_to_everyone, mutual_follow_friend or self_only.'),
+    disableComment: z.boolean().optional(),
+    disableDuet: z.boolean().optional(),
+    disableStitch: z.boolean().optional(),
+    brandContentToggle: z.boolean().optional().describe('The video promotes a third party (paid partnership).'),
+    brandOrganicToggle: z.boolean().optional().describe('The video promotes your own business.'),
+  })
+  .refine((t) => !(t.brandContentToggle === true && t.brandOrganicToggle === true), { message: 'TikTok takes one of brandContentToggle and brandOrganicToggle, not both', path: ['brandOrganicToggle'] });
 
 export const mastodonOptionsSchema = z.strictObject({
   visibility: z.enum(['public', 'unlisted', 'private', 'direct']).optional(),
@@ -78,6 +112,8 @@ export const postSchema = z
     firstComment: z.string().min(1).optional().describe('A reply posted right after the post (Bluesky only).'),
     pinterest: pinterestSchema.optional(),
     threads: threadsOptionsSchema.optional(),
+    twitter: twitterOptionsSchema.optional().describe('X (twitter) through letmepost: reply to or quote a post.'),
+    tiktok: tiktokOptionsSchema.optional().describe('TikTok through letmepost: privacy and interaction settings.'),
     bluesky: blueskyOptionsSchema.optional(),
     mastodon: mastodonOptionsSchema.optional(),
   })

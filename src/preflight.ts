@@ -169,5 +169,27 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
 
   // Per-platform options.
   if (platform === 'pinterest' && !post.pinterest?.boardId) add(['pinterest'], `is missing: Pinterest needs a board; set the board id`);
+  if (platform === 'bluesky' && publisher === 'letmepost' && post.bluesky?.replyTo !== undefined && post.scheduledAt !== undefined) {
+    add(['bluesky', 'replyTo'], `cannot be combined with a scheduled post through letmepost (it refuses scheduled replies); post the reply now, or schedule it with the direct Bluesky publisher`);
+  }
+  return problems;
+}
+
+/** Options for a platform no target posts to: a mistake, since they would be ignored. */
+export function unusedOptionProblems(post: PostDefinition): Problem[] {
+  const problems: Problem[] = [];
+  const platforms = new Set(post.targets.map((t) => t.platform));
+  const options: Array<[keyof PostDefinition, Platform]> = [
+    ['twitter', 'twitter'],
+    ['tiktok', 'tiktok'],
+    ['pinterest', 'pinterest'],
+    ['threads', 'threads'],
+    ['mastodon', 'mastodon'],
+  ];
+  for (const [field, platform] of options) {
+    if (post[field] !== undefined && !platforms.has(platform)) {
+      problems.push({ path: [field], message: `is set, but no target posts to ${PLATFORM_LIMITS[platform].displayName}, so it would be ignored; remove it, or add a ${platform} target` });
+    }
+  }
   return problems;
 }

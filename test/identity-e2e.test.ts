@@ -257,6 +257,23 @@ describe('Bluesky: dated when written, no checkout needed, one post per run', ()
     expect(warnings(app).join('\n')).not.toMatch(/main password/);
   });
 
+  it("replies to an earlier step's post, inside its conversation", async () => {
+    const top = await post({ text: 'v2.0.0 is out' }, { GITHUB_JOB: 'replies', GITHUB_ACTION: 'announce', GITHUB_RUN_ID: '7601' });
+    const first = await post(
+      { text: 'What changed: faster sync', 'bluesky-reply-to-uri': top.outputs.uri!, 'bluesky-reply-to-cid': top.outputs.cid! },
+      { GITHUB_JOB: 'replies', GITHUB_ACTION: 'details', GITHUB_RUN_ID: '7601' },
+    );
+    const second = await post(
+      { text: 'And the docs are new too', 'bluesky-reply-to-uri': first.outputs.uri!, 'bluesky-reply-to-cid': first.outputs.cid! },
+      { GITHUB_JOB: 'replies', GITHUB_ACTION: 'docs', GITHUB_RUN_ID: '7601' },
+    );
+    expect([top.code, first.code, second.code], log(second)).toEqual([0, 0, 0]);
+    const root = { uri: top.outputs.uri, cid: top.outputs.cid };
+    expect((await pds.getRecord(first.outputs.uri!))?.value.reply).toEqual({ root, parent: root });
+    // The conversation's first post is found by reading the post replied to.
+    expect((await pds.getRecord(second.outputs.uri!))?.value.reply).toEqual({ root, parent: { uri: first.outputs.uri, cid: first.outputs.cid } });
+  });
+
   it('a re-run whose text changed keeps the earlier post, posts nothing, and shows both texts', async () => {
     const env = { GITHUB_JOB: 'changed-text', GITHUB_RUN_ID: '7401' };
     const first = await post({ text: 'Build 1 finished at 10:00' }, env);

@@ -14,6 +14,7 @@ const TOKEN = 'lmp_test_secret_token';
 const BLUESKY = DEFAULT_ACCOUNTS.find((a) => a.platform === 'bluesky')!.id;
 const TWITTER = DEFAULT_ACCOUNTS.find((a) => a.platform === 'twitter')!.id;
 const LINKEDIN = DEFAULT_ACCOUNTS.find((a) => a.platform === 'linkedin')!.id;
+const PINTEREST = DEFAULT_ACCOUNTS.find((a) => a.platform === 'pinterest')!.id;
 
 let server: FakeLetmepost;
 let workspace: string;
@@ -58,7 +59,11 @@ describe('publishing through letmepost, exactly once', () => {
     expect(first.outputs).toMatchObject({ status: 'published', replayed: 'false' });
     expect(first.outputs.uri).toMatch(/^at:\/\//);
     expect(first.outputs.url).toMatch(/^https:\/\/bsky\.app\/profile\/did:plc:[^/]+\/post\/[a-z2-7]{13}$/);
-    expect(first.outputs.id).toMatch(/^post_/);
+    // The post's id, which GET /v1/posts/{id} knows (not the batch id, which nothing stores).
+    expect(first.outputs.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const byId = await fetch(`${srv.url}/v1/posts/${first.outputs.id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(byId.status).toBe(200);
+    expect(((await byId.json()) as { status: string }).status).toBe('published');
     expect(first.outputs['idempotency-key']).toMatch(/^lmpa-in-bluesky-/);
     expect(first.summary).toContain('| inputs | bluesky (letmepost) | ✅ published');
 
@@ -82,29 +87,68 @@ describe('publishing through letmepost, exactly once', () => {
     expect(srv.posts).toHaveLength(2);
   });
 
-  it.each<[string, Fault[], Record<string, string>]>([
-    ['the connection drops after the post was committed', [{ kind: 'drop-after-commit' }], {}],
-    ['the connection is reset before the request is read', [{ kind: 'reset-before-read' }], {}],
-    ['a burst of 500, 502 and 503', [{ kind: 'status', http: 500, code: 'internal_error' }, { kind: 'status', http: 502, code: 'platform_unavailable' }, { kind: 'status', http: 503, code: 'platform_unavailable' }], {}],
-    ['429 rate_limited with Retry-After', [{ kind: 'status', http: 429, code: 'rate_limited', retryAfter: 1 }], {}],
-    ['409 in_progress while another run holds the key', [{ kind: 'in-progress' }], {}],
-    ['a 200 whose body is not JSON', [{ kind: 'malformed-json' }], {}],
-    ['an answer slower than the request timeout, after commit', [{ kind: 'slow-after-commit', ms: 2500 }], { 'request-timeout-seconds': '1' }],
-  ])('%s: retried under the same key, exactly one post', async (_, faults, inputs) => {
+  it.each<[string, Fault[]]>([
+    ['429 rate_limited with Retry-After (the limiter answers before anything runs)', [{ kind: 'status', http: 429, code: 'rate_limited', retryAfter: 1 }]],
+    ['409 in_progress while another request holds the key', [{ kind: 'in-progress' }]],
+    ['a 200 whose body is not JSON (the answer is stored: asking again replays it)', [{ kind: 'malformed-json' }]],
+  ])('%s: retried under the same key, exactly one post', async (_, faults) => {
     const srv = await newServer();
     srv.inject('posts', ...faults);
-    const run = await post(srv, inputs);
+    const run = await post(srv);
     expect(run.code, run.stdout).toBe(0);
     expect(srv.posts).toHaveLength(1);
     expect(run.outputs.status).toBe('published');
     // This run made the post, even when the answer came as a replay of its own lost attempt.
     expect(run.outputs.replayed).toBe('false');
-    const keys = new Set(postRequests(srv).map((r) => r.headers['idempotency-key']));
-    expect(keys.size, 'every retry uses the same key').toBe(1);
-    const bodies = postRequests(srv).filter((r) => r.body.length > 0).map((r) => r.body.toString());
-    expect(new Set(bodies).size, 'every retry sends the same bytes').toBe(1);
+    expect(new Set(postRequests(srv).map((r) => r.headers['idempotency-key'])).size, 'every retry uses the same key').toBe(1);
+    expect(new Set(postRequests(srv).map((r) => r.body.toString())).size, 'every retry sends the same bytes').toBe(1);
     expect(run.stdout).toMatch(/attempt 2 of \d+ in [\d.]+ s, same request and idempotency key/);
   });
+
+  it.each<[string, Fault[], number]>([
+    ['the connection drops after the post was committed', [{ kind: 'drop-after-commit' }], 1],
+    ['a gateway answers 504 while letmepost is still publishing', [{ kind: 'gateway-timeout', afterMs: 300, platformMs: 2500 }], 1],
+    ['the connection is reset before letmepost reads the request', [{ kind: 'reset-before-read' }], 2],
+    ['a burst of 500, 502 and 503', [{ kind: 'status', http: 500, code: 'internal_error' }, { kind: 'status', http: 502, code: 'platform_unavailable' }, { kind: 'status', http: 503, code: 'platform_unavailable' }], 4],
+  ])('%s: never sent again while it may run; the post row answers; exactly one post', async (_, faults, sends) => {
+    const srv = await newServer();
+    srv.inject('posts', ...faults);
+    const run = await post(srv);
+    expect(run.code, run.stdout).toBe(0);
+    expect(srv.posts).toHaveLength(1);
+    expect(run.outputs).toMatchObject({ status: 'published', replayed: 'false', id: srv.posts[0]!.id });
+    expect(run.stdout).toMatch(/letmepost has no lock on a key while a request runs, so sending it again now could post twice; looking for the post instead/);
+    expect(srv.requests.some((r) => r.method === 'GET' && r.path.startsWith('/v1/posts?'))).toBe(true);
+    expect(postRequests(srv), 'resent only when letmepost had no post row for it').toHaveLength(sends);
+    // (A request reset before it was read arrives with no body.)
+    expect(new Set(postRequests(srv).filter((r) => r.body.length > 0).map((r) => `${r.headers['idempotency-key']} ${r.body.toString()}`)).size).toBe(1);
+  });
+
+  it('a platform slower than request-timeout-seconds still yields exactly one post: the publish request waits for letmepost', async () => {
+    const srv = await newServer();
+    srv.inject('posts', { kind: 'slow-platform', ms: 2500 });
+    const run = await post(srv, { 'request-timeout-seconds': '1' });
+    expect(run.code, run.stdout).toBe(0);
+    expect(postRequests(srv)).toHaveLength(1);
+    expect(srv.posts).toHaveLength(1);
+  });
+
+  it('letmepost still publishing when the step deadline comes: may have been published, never sent twice; a re-run reports the one post', async () => {
+    const srv = await newServer();
+    srv.inject('posts', { kind: 'slow-platform', ms: 14_000 });
+    const started = Date.now();
+    const run = await post(srv, { 'timeout-seconds': '10' });
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('unknown');
+    expect(run.stdout).toMatch(/letmepost is still publishing it \(post [0-9a-f-]+\).*may have been published.*re-running the job later is safe/);
+    expect(postRequests(srv)).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 14_500 - Date.now())));
+    expect(srv.posts).toHaveLength(1);
+    const rerun = await post(srv, {}, { GITHUB_RUN_ATTEMPT: '2' });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(rerun.outputs).toMatchObject({ status: 'published', replayed: 'true', id: srv.posts[0]!.id });
+    expect(srv.posts).toHaveLength(1);
+  }, 60_000);
 
   it('a transient failure reported inside a 200 fails the step, and a re-run recovers with one post', async () => {
     const srv = await newServer();
@@ -139,13 +183,25 @@ describe('publishing through letmepost, exactly once', () => {
     expect(srv.posts).toHaveLength(0);
   });
 
-  it('switches to the targets[] shape when the server asks for it, and a re-run still posts once', async () => {
-    const srv = await newServer({ batchOnly: true });
+  it('sends the shape the server accepts: one targets[] request per target per run, options as the server wants them', async () => {
+    const srv = await newServer();
+    const targets = `- platform: pinterest\n  account: ${PINTEREST}\n- platform: x\n  account: ${TWITTER}`;
+    const run = await post(srv, { platform: '', 'account-id': '', targets, media: '- url: https://example.com/pin.png\n  alt: A pin', 'pinterest-board-id': 'board-42', 'pinterest-title': 'Widgets', 'x-quote-tweet-id': '1790000000000000000' });
+    expect(run.code, run.stdout).toBe(0);
+    const bodies = postRequests(srv).map((r) => JSON.parse(r.body.toString()) as { targets: Array<{ accountId: string; options?: unknown }>; account?: unknown });
+    expect(bodies).toHaveLength(2);
+    expect(bodies.every((b) => b.account === undefined && b.targets.length === 1)).toBe(true);
+    expect(bodies.find((b) => b.targets[0]!.accountId === PINTEREST)!.targets[0]!.options).toEqual({ platform: 'pinterest', boardId: 'board-42', title: 'Widgets' });
+    expect(bodies.find((b) => b.targets[0]!.accountId === TWITTER)!.targets[0]!.options).toEqual({ platform: 'twitter', quoteTweetId: '1790000000000000000' });
+    expect(srv.posts.map((p) => p.platform).sort()).toEqual(['pinterest', 'twitter']);
+  });
+
+  it('falls back to the documented single-account shape for a server that refuses targets, under a derived key; a re-run still posts once', async () => {
+    const srv = await newServer({ accountShapeOnly: true });
     const first = await post(srv);
     expect(first.code, first.stdout).toBe(0);
     expect(first.outputs.status).toBe('published');
-    expect(results(first)[0]!.idempotencyKey).toMatch(/-batch$/);
-    expect(first.outputs['idempotency-key']).not.toMatch(/-batch$/);
+    expect(results(first)[0]!.idempotencyKey).toMatch(/-acct$/);
     const rerun = await post(srv, {}, { GITHUB_RUN_ATTEMPT: '2' });
     expect(rerun.outputs).toMatchObject({ replayed: 'true', uri: first.outputs.uri });
     expect(srv.posts).toHaveLength(1);
@@ -187,7 +243,7 @@ describe('publishing through letmepost, exactly once', () => {
     expect(all.map((r) => r.platform)).toEqual(['bluesky', 'twitter', 'linkedin']);
     expect(new Set(all.map((r) => r.idempotencyKey)).size).toBe(3);
     expect(srv.posts.map((p) => p.platform).sort()).toEqual(['bluesky', 'linkedin', 'twitter']);
-    expect(all.find((r) => r.platform === 'twitter')!.url).toMatch(/^https:\/\/x\.com\/i\/status\/\d+$/);
+    expect(all.find((r) => r.platform === 'twitter')!.url).toMatch(/^https:\/\/x\.com\/[^/]+\/status\/\d+$/);
     expect(all.find((r) => r.platform === 'linkedin')!.url).toMatch(/^https:\/\/www\.linkedin\.com\/feed\/update\/urn:li:/);
     const rerun = await post(srv, { platform: '', 'account-id': '', targets }, { GITHUB_RUN_ATTEMPT: '2' });
     expect(results(rerun).every((r) => r.replayed === true)).toBe(true);
@@ -229,13 +285,14 @@ describe('errors from letmepost are shown with what to do, and are not retried',
     expect(srv.posts).toHaveLength(1);
   });
 
-  it('retries stop at the step deadline and say the post may exist when an attempt got no answer', async () => {
+  it('a request lost with nothing on letmepost is sent again until the deadline, then says it most likely never arrived', async () => {
     const srv = await newServer();
-    srv.inject('posts', { kind: 'drop-after-commit' }, ...Array.from({ length: 10 }, () => ({ kind: 'status', http: 503, code: 'platform_unavailable' }) as Fault));
+    srv.inject('posts', ...Array.from({ length: 10 }, () => ({ kind: 'reset-before-read' }) as Fault));
     const run = await post(srv, { 'timeout-seconds': '10' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/may have been published/);
-    expect(run.outputs.status).toBe('unknown');
+    expect(run.stdout).toMatch(/letmepost shows no post for it \(so it most likely never reached letmepost\)|letmepost shows no post for it, so it most likely never reached letmepost/);
+    expect(run.outputs.status).toMatch(/^(unknown|failed)$/);
+    expect(srv.posts).toHaveLength(0);
   });
 });
 

@@ -27,6 +27,8 @@ describe('README and action.yml agree', () => {
       .join('\n');
     // Inputs are read through the one reader in inputs.ts: r.str('name'), r.bool('name') …
     const names = new Set([...source.matchAll(/\br\.(?:str|text|bool|choice|seconds|url|yamlList)\('([a-z0-9-]+)'/g)].map((m) => m[1]!));
+    // …and pairs of inputs naming one thing: strongRef(r, 'x-uri', 'x-cid').
+    for (const m of source.matchAll(/\bstrongRef\(r, '([a-z0-9-]+)', '([a-z0-9-]+)'\)/g)) names.add(m[1]!).add(m[2]!);
     expect([...names].sort()).toEqual(Object.keys(action.inputs).sort());
   });
 

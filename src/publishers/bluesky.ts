@@ -168,9 +168,13 @@ export class BlueskyPublisher implements Publisher {
       const facets = detectFacets(post.text);
       const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: '<the time of the write>' };
       if (facets.length) record.facets = describeMentions(facets);
+      const replyTo = target.post.bluesky?.replyTo;
+      const root = replyTo ? (target.post.bluesky?.replyRoot ?? `<the root of the conversation of ${replyTo.uri}, read when publishing>`) : '{uri, cid} of post 1';
       if (post.index > 0) {
         const parent = post.kind === 'first-comment' ? 'post 1' : `post ${post.index}`;
-        record.reply = { root: '{uri, cid} of post 1', parent: `{uri, cid} of ${parent}` };
+        record.reply = { root, parent: `{uri, cid} of ${parent}` };
+      } else if (replyTo) {
+        record.reply = { root, parent: replyTo };
       }
       if (post.index === 0) {
         const embed = this.describeEmbed(target, facets);
@@ -228,21 +232,43 @@ export class BlueskyPublisher implements Publisher {
     } catch (error) {
       throw this.failure(error, target, plan, results);
     }
-    let root: StrongRef | undefined;
-    let parent: StrongRef | undefined;
+    // A reply to another post: the first post answers it, inside its conversation.
+    const replyTo = target.post.bluesky?.replyTo;
+    const conversationWarnings: string[] = [];
+    let root: StrongRef | undefined = replyTo ? (target.post.bluesky?.replyRoot ?? (await this.conversationRoot(session, replyTo, conversationWarnings))) : undefined;
+    let parent: StrongRef | undefined = replyTo;
+    let first: StrongRef | undefined;
     for (const post of plan) {
       let written: Written;
       try {
-        const reply = root && parent ? { root, parent: post.kind === 'first-comment' ? root : parent } : undefined;
+        const reply = post.kind === 'first-comment' ? (first && root ? { root, parent: first } : undefined) : root && parent ? { root, parent } : undefined;
         written = await this.writePost(session, target, post, reply, session.did === known?.did ? known.get(post.rkey) : undefined);
       } catch (error) {
         throw this.failure(error, target, plan, results, `at://${session.did}/${COLLECTION}/${post.rkey}`);
       }
+      if (post.index === 0) written.warnings.push(...conversationWarnings);
       results.push(this.result(target, post, written));
-      if (post.index === 0) root = written.ref;
+      if (post.index === 0) {
+        first = written.ref;
+        root ??= written.ref;
+      }
       if (post.kind === 'post') parent = written.ref;
     }
     return results;
+  }
+
+  /** The first post of the conversation `parent` belongs to: its own reply root, else itself. */
+  private async conversationRoot(session: Session, parent: StrongRef, warnings: string[]): Promise<StrongRef> {
+    const match = /^at:\/\/([^/]+)\/app\.bsky\.feed\.post\/([^/]+)$/.exec(parent.uri);
+    try {
+      if (!match) throw new Error('not a post AT-URI');
+      const res = await session.agent.com.atproto.repo.getRecord({ repo: match[1]!, collection: COLLECTION, rkey: match[2]! });
+      const root = (res.data.value as { reply?: { root?: { uri?: unknown; cid?: unknown } } }).reply?.root;
+      return typeof root?.uri === 'string' && typeof root.cid === 'string' ? { uri: root.uri, cid: root.cid } : parent;
+    } catch (error) {
+      warnings.push(`the post replied to (${parent.uri}) could not be read (${errorMessage(error)}), so the reply treats it as the start of its conversation; if it is itself a reply, give 'replyRoot' (bluesky-reply-root-uri and -cid)`);
+      return parent;
+    }
   }
 
   private result(target: PlannedTarget, post: PlannedPost, written: Written): TargetResult {

@@ -15,6 +15,7 @@ export const LINKEDIN = account('linkedin');
 export const PINTEREST = account('pinterest');
 export const THREADS = account('threads');
 export const INSTAGRAM = account('instagram');
+export const TIKTOK = account('tiktok');
 export const NEXT_YEAR = new Date().getUTCFullYear() + 1;
 
 export type Content = string | Buffer | { symlink: string };
@@ -80,6 +81,13 @@ export const inputCases: BadCase[] = [
   { name: 'a scheduled-at on a day the month does not have', inputs: { ...LMP, 'scheduled-at': `${NEXT_YEAR}-02-30T09:00:00Z` }, at: { input: 'scheduled-at' }, fix: /not a real date and time; check the month, the day and the time/ },
   { name: 'a scheduled-at without a time zone', inputs: { ...LMP, 'scheduled-at': `${NEXT_YEAR}-12-01T09:00:00` }, at: { input: 'scheduled-at' }, fix: /has no time zone; add Z for UTC or an offset such as \+02:00/ },
   // platform, account, credentials
+  { name: 'a Bluesky reply with its uri but no cid', inputs: { ...LMP, 'bluesky-reply-to-uri': 'at://did:plc:abc/app.bsky.feed.post/3k2a' }, at: { input: 'bluesky-reply-to-cid' }, fix: /is empty, but 'bluesky-reply-to-uri' is set; a reply names the post by both/ },
+  { name: 'a Bluesky reply to something that is not a post AT-URI', inputs: { ...LMP, 'bluesky-reply-to-uri': 'https://bsky.app/profile/a/post/3k2a', 'bluesky-reply-to-cid': 'bafyreiabcdefghijklmnop' }, at: { input: 'bluesky-reply-to-uri' }, fix: /an AT-URI of a Bluesky post, at:\/\/<did>\/app\.bsky\.feed\.post\/<rkey>/ },
+  { name: 'an X reply that also quotes', inputs: { ...LMP, platform: 'x', 'account-id': TWITTER, 'x-reply-to-tweet-id': '1790000000000000001', 'x-quote-tweet-id': '1790000000000000002' }, at: { input: 'x-quote-tweet-id' }, fix: /an X post can reply or quote, not both/ },
+  { name: 'an X reply to something that is not a post id', inputs: { ...LMP, platform: 'x', 'account-id': TWITTER, 'x-reply-to-tweet-id': 'https://x.com/a/status/1' }, at: { input: 'x-reply-to-tweet-id' }, fix: /a post id: the digits at the end of its x\.com link/ },
+  { name: 'X options without an X target', inputs: { ...LMP, 'x-quote-tweet-id': '1790000000000000002' }, at: { input: 'x-reply-to-tweet-id' }, fix: /is set, but no target posts to X \(Twitter\), so it would be ignored/ },
+  { name: 'an unknown TikTok privacy', inputs: { ...LMP, platform: 'tiktok', 'account-id': TIKTOK, media: '- url: https://example.com/v.mp4\n  alt: A clip', 'tiktok-privacy': 'friends' }, at: { input: 'tiktok-privacy' }, fix: /is 'friends'; expected one of public_to_everyone, mutual_follow_friend, self_only/ },
+  { name: 'both TikTok brand toggles', inputs: { ...LMP, platform: 'tiktok', 'account-id': TIKTOK, media: '- url: https://example.com/v.mp4\n  alt: A clip', 'tiktok-brand-content-toggle': 'true', 'tiktok-brand-organic-toggle': 'true' }, at: { input: 'tiktok-brand-organic-toggle' }, fix: /TikTok takes one of brandContentToggle and brandOrganicToggle, not both/ },
   { name: 'an unknown platform', inputs: { ...LMP, platform: 'myspace' }, at: { input: 'platform' }, fix: /is 'myspace'; expected one of bluesky, twitter, .*mastodon/ },
   { name: 'a malformed account id', inputs: { ...LMP, 'account-id': 'acct_123' }, at: { input: 'account-id' }, fix: /is 'acct_123', which is not a uuid; copy the account id from the letmepost dashboard/ },
   { name: 'no letmepost-token for a letmepost post', inputs: { ...LMP, 'letmepost-token': '' }, at: { input: 'letmepost-token' }, fix: /is required to post through letmepost; add an API key as a repository secret and pass it/ },
