@@ -8,6 +8,7 @@
  */
 import { httpRequest, type HttpResponse } from './http.js';
 import { errorMessage } from './errors.js';
+import { clip } from './secrets.js';
 
 /** How a file changed, as GitHub reports it. */
 export type ChangeStatus = 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
@@ -58,6 +59,8 @@ export interface GitHubRestOptions {
   /** The `github-token` input; requests go unauthenticated without it (public repositories only). */
   token?: string;
   timeoutMs?: number;
+  /** Epoch ms: the step's deadline, which every request shares (no request runs past it). */
+  deadline?: number;
   fetch?: typeof fetch;
   /** Pages followed at most by `paginate` (100 items each). */
   maxPages?: number;
@@ -136,11 +139,15 @@ export class GitHubRestClient implements GitHubApi {
       headers['Content-Type'] = 'application/json';
     }
     const what = `GitHub API ${method} ${url.pathname}`;
+    const left = (this.opts.deadline ?? Number.POSITIVE_INFINITY) - Date.now();
+    if (left < 500) throw new GitHubApiError(0, `${what}: not sent, the step's deadline ('timeout-seconds') has passed`);
     let response: HttpResponse;
     try {
-      response = await httpRequest(what, url.toString(), { method, headers, ...(body !== undefined ? { body } : {}) }, this.timeoutMs, this.fetchImpl);
+      // Same-origin redirects only (a renamed repository answers 301): the token goes nowhere else.
+      response = await httpRequest(what, url.toString(), { method, headers, ...(body !== undefined ? { body } : {}) }, Math.min(this.timeoutMs, left), this.fetchImpl, { followSameOrigin: true });
     } catch (error) {
-      throw new GitHubApiError(0, `${errorMessage(error)}; check that ${this.base.origin} is reachable from the runner`);
+      const late = Date.now() >= (this.opts.deadline ?? Number.POSITIVE_INFINITY) - 500 ? " before the step's deadline ('timeout-seconds')" : '';
+      throw new GitHubApiError(0, `${errorMessage(error)}${late}; check that ${this.base.origin} is reachable from the runner`);
     }
     if (response.status < 200 || response.status >= 300) throw this.failure(what, response, opts.permissions);
     const text = response.body.toString('utf8');
@@ -227,7 +234,7 @@ export class GitHubRestClient implements GitHubApi {
     let detail = '';
     try {
       const parsed = JSON.parse(response.body.toString('utf8')) as { message?: unknown };
-      if (typeof parsed.message === 'string') detail = ` (${parsed.message.slice(0, 200)})`;
+      if (typeof parsed.message === 'string') detail = ` (${clip(parsed.message, 200)})`;
     } catch {
       // no JSON message
     }

@@ -30,6 +30,8 @@ export interface Settings {
   ledger: 'commit-status' | 'off';
   timeoutSeconds: number;
   requestTimeoutSeconds: number;
+  /** The most posts a long text may be split into. */
+  maxThreadPosts: number;
 }
 
 export const DEFAULT_FILES = ['posts/**/*.yml', 'posts/**/*.yaml'];
@@ -128,6 +130,17 @@ class InputReader {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
       this.fail(name, `is ${quote(value)}; expected a whole number of seconds from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  count(name: string, fallback: number, min: number, max: number): number {
+    const value = this.str(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.fail(name, `is ${quote(value)}; expected a whole number from ${min} to ${max}`);
       return fallback;
     }
     return n;
@@ -320,6 +333,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
     ledger: r.choice('ledger', ['commit-status', 'off'] as const, 'commit-status'),
     timeoutSeconds: r.seconds('timeout-seconds', 300, 10, 6 * 3600),
     requestTimeoutSeconds: r.seconds('request-timeout-seconds', 30, 1, 600),
+    maxThreadPosts: r.count('max-thread-posts', 10, 1, 100),
   };
   return { settings, errors: r.errors };
 }

@@ -1,27 +1,44 @@
 /**
- * The durable ledger: a commit status per published post target, on the commit the post
- * belongs to (an inline post's commit; for a file post, the commit that added the file).
- * Platform idempotency windows end (letmepost 24 h, Mastodon ~1 h); a commit status does
- * not, so a re-run days later finds the post and reports it instead of posting again.
+ * The durable ledger: commit statuses on the commit a post belongs to (an inline post's
+ * commit; for a file post, the commit that added the file). Platform idempotency windows end
+ * (letmepost 24 h, Mastodon ~1 h); a commit status does not, so a re-run days later finds the
+ * post and reports it instead of posting again.
+ *
+ * Per post target, one context (`letmepost/<platform>/<id>`), whose latest status says:
+ * - `pending` — an intent, written before the publish request: a run that dies between
+ *   "accepted" and "recorded" (cancelled, killed) leaves it, and a re-run beyond the platform's
+ *   window refuses to post blindly;
+ * - `success` — published or queued, with what the outputs need;
+ * - `failure` — the attempt ended without a post (a re-run may try again).
+ *
+ * The ledger trusts only statuses it wrote: each description ends with a signature derived
+ * from the idempotency key and the status's own text. It is no secret (the key is in the log):
+ * it keeps another tool's or a hand-made status under a ledger context from being taken for a
+ * post. A status that fails it is ignored, with a warning.
  */
 import { createHash } from 'node:crypto';
 import { errorMessage } from './errors.js';
 import { GitHubApiError, type GitHubRestClient } from './github-api.js';
 import { blueskyAtUri, blueskyPostUrl } from './links.js';
 import type { Log, PlannedTarget, TargetResult, TargetStatus } from './publishers/types.js';
+import { sleep } from './retry.js';
 
 export interface CommitStatus {
   context: string;
   state: string;
   description?: string | null;
   target_url?: string | null;
+  /** When GitHub stored it (ISO). */
+  created_at?: string | null;
 }
+
+export type LedgerState = 'pending' | 'success' | 'failure';
 
 /** The two GitHub calls the ledger needs. */
 export interface CommitStatusApi {
   /** The latest status of every context on a commit. */
   commitStatuses(sha: string): Promise<CommitStatus[]>;
-  createCommitStatus(sha: string, status: { state: 'success'; context: string; description: string; target_url?: string }): Promise<void>;
+  createCommitStatus(sha: string, status: { state: LedgerState; context: string; description: string; target_url?: string }): Promise<void>;
 }
 
 const CONTEXT_PREFIX = 'letmepost';
@@ -34,13 +51,28 @@ export function ledgerContext(target: Pick<PlannedTarget, 'platform' | 'idempote
   return `${CONTEXT_PREFIX}/${target.platform}/${id}`;
 }
 
+/** The signature of a status: not a secret (the key is in the log), but no other tool's text carries it. */
+function signature(key: string, state: string, text: string): string {
+  return createHash('sha256').update(`letmepost-ledger\0${key}\0${state}\0${text}`).digest('hex').slice(0, 8);
+}
+
+/** A short fingerprint of what a target posts, so a re-run can tell that its text changed. */
+export function contentFingerprint(target: Pick<PlannedTarget, 'texts' | 'firstComment'>): string {
+  return createHash('sha256').update(JSON.stringify([target.texts, target.firstComment ?? null])).digest('hex').slice(0, 6);
+}
+
+function signed(key: string, state: LedgerState, text: string): string {
+  return `${text} sig=${signature(key, state, text)}`;
+}
+
 /**
- * `published uri=… cid=… id=post_…` / `queued id=post_… at=2026-12-01T09:00:00.000Z`: enough
- * to report the post again with the outputs of the run that made it. A Bluesky AT-URI is left
- * out when the link (`target_url`) gives it back, so the cid fits; fields that would overflow
- * GitHub's 140 characters are dropped.
+ * `published uri=… cid=… id=… h=… sig=…` / `queued id=… at=… h=… sig=…`: enough to report the
+ * post again with the outputs of the run that made it. A Bluesky AT-URI is left out when the
+ * link (`target_url`) gives it back, so the cid fits; fields that would overflow GitHub's 140
+ * characters are dropped (the fingerprint and the signature always fit).
  */
-export function ledgerDescription(result: TargetResult): string {
+export function ledgerDescription(result: TargetResult, key = result.idempotencyKey, fingerprint?: string): string {
+  const tail = `${fingerprint ? ` h=${fingerprint}` : ''} sig=01234567`;
   let text: string = result.status;
   const uriFromUrl = result.uri !== undefined && result.url !== undefined && blueskyPostUrl(result.uri) === result.url;
   const fields: Array<[string, string | undefined]> = [
@@ -50,16 +82,39 @@ export function ledgerDescription(result: TargetResult): string {
     ['at', result.status === 'queued' ? result.scheduledAt : undefined],
   ];
   for (const [name, value] of fields) {
-    if (value && !/\s/.test(value) && text.length + name.length + value.length + 2 <= MAX_DESCRIPTION) text += ` ${name}=${value}`;
+    if (value && !/\s/.test(value) && text.length + name.length + value.length + 2 + tail.length <= MAX_DESCRIPTION) text += ` ${name}=${value}`;
   }
-  return text;
+  if (fingerprint) text += ` h=${fingerprint}`;
+  return signed(key, 'success', text);
+}
+
+/** The intent written before a publish request. */
+export function intentDescription(key: string, at: number): string {
+  return signed(key, 'pending', `publishing since ${new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
+}
+
+/** The end of an attempt that posted nothing. */
+export function failureDescription(key: string, status: TargetStatus): string {
+  return signed(key, 'failure', status === 'rejected' ? 'rejected: not posted' : 'failed: not posted, a re-run retries');
+}
+
+/** Whether the ledger wrote this status: its description carries a valid signature. */
+export function trusted(key: string, status: CommitStatus): boolean {
+  const description = status.description ?? '';
+  const match = / sig=([0-9a-f]{8})$/.exec(description);
+  return match !== null && signature(key, status.state, description.slice(0, match.index)) === match[1];
+}
+
+function fieldsOf(description: string): Map<string, string> {
+  const [, ...fields] = description.replace(/ sig=[0-9a-f]{8}$/, '').split(' ');
+  return new Map(fields.filter((f) => f.includes('=')).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
 }
 
 export function resultFromStatus(target: PlannedTarget, status: CommitStatus): TargetResult | undefined {
   if (status.state !== 'success' || !status.description) return undefined;
-  const [state, ...fields] = status.description.split(' ');
+  const state = status.description.split(' ')[0];
   if (state !== 'published' && state !== 'queued') return undefined;
-  const values = new Map(fields.map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  const values = fieldsOf(status.description);
   const result: TargetResult = {
     label: target.label,
     publisher: target.publisher,
@@ -78,6 +133,14 @@ export function resultFromStatus(target: PlannedTarget, status: CommitStatus): T
   return result;
 }
 
+/** What the ledger holds for a target. */
+export type Recorded =
+  | { kind: 'none' }
+  | { kind: 'posted'; result: TargetResult; fingerprint?: string }
+  /** An attempt began at `since` and its outcome was never recorded. */
+  | { kind: 'intent'; since: number }
+  | { kind: 'ended' };
+
 /** What the ledger's calls need, named in GitHub's 403/404 errors: it reads and records. */
 const PERMISSION = "'permissions: statuses: write' for the ledger (it reads and records commit statuses)";
 
@@ -92,11 +155,15 @@ function transient(error: unknown): boolean {
 export class Ledger {
   private readonly statuses = new Map<string, Promise<Map<string, CommitStatus> | undefined>>();
   private warned = false;
+  private warnedForged = false;
 
   /** `api` undefined: no token or `ledger: off`; the reason is logged once by the caller. */
   constructor(
     private readonly api: CommitStatusApi | undefined,
     private readonly log: Log,
+    /** Epoch ms: no retry waits past the step's deadline. */
+    private readonly deadline = Number.POSITIVE_INFINITY,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
   ) {}
 
   get enabled(): boolean {
@@ -114,10 +181,10 @@ export class Ledger {
       try {
         return await call();
       } catch (error) {
-        if (!transient(error) || attempt >= ATTEMPTS) throw error;
         const delay = RETRY_DELAY_MS * attempt;
+        if (!transient(error) || attempt >= ATTEMPTS || Date.now() + delay >= this.deadline) throw error;
         this.log.info(`${what}: ${errorMessage(error)}; attempt ${attempt + 1} of ${ATTEMPTS} in ${delay / 1000} s`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await this.wait(delay);
       }
     }
   }
@@ -143,30 +210,42 @@ export class Ledger {
     return this.api !== undefined && (await this.load(sha)) !== undefined;
   }
 
-  /** The post recorded for this target, if an earlier run recorded one. */
-  async lookup(target: PlannedTarget): Promise<TargetResult | undefined> {
-    if (!this.api || !target.ledgerCommit) return undefined;
+  /** What an earlier run recorded for this target. */
+  async lookup(target: PlannedTarget): Promise<Recorded> {
+    if (!this.api || !target.ledgerCommit) return { kind: 'none' };
     const statuses = await this.load(target.ledgerCommit);
     const status = statuses?.get(ledgerContext(target));
-    return status ? resultFromStatus(target, status) : undefined;
+    if (!status) return { kind: 'none' };
+    if (!trusted(target.idempotencyKey, status)) {
+      if (!this.warnedForged) {
+        this.warnedForged = true;
+        this.log.warning(`Ignored the commit status '${status.context}' on ${target.ledgerCommit.slice(0, 7)}: it is not one this action wrote (no valid signature), so it says nothing about this post. If another tool uses the 'letmepost/' status contexts, give it others`);
+      }
+      return { kind: 'none' };
+    }
+    if (status.state === 'pending') {
+      const since = Date.parse(status.created_at ?? '');
+      return { kind: 'intent', since: Number.isNaN(since) ? 0 : since };
+    }
+    if (status.state === 'failure') return { kind: 'ended' };
+    const result = resultFromStatus(target, status);
+    if (!result) return { kind: 'none' };
+    const fingerprint = fieldsOf(status.description ?? '').get('h');
+    return fingerprint !== undefined ? { kind: 'posted', result, fingerprint } : { kind: 'posted', result };
   }
 
-  /**
-   * Records a published or queued target. Failure to record is a warning, never a failed
-   * post; returns whether the entry was written (the caller decides whether that matters).
-   */
-  async record(target: PlannedTarget, result: TargetResult): Promise<boolean> {
-    if (!this.api || !target.ledgerCommit || (result.status !== 'published' && result.status !== 'queued')) return false;
+  private async write(target: PlannedTarget, state: LedgerState, description: string, targetUrl?: string): Promise<boolean> {
+    if (!this.api || !target.ledgerCommit) return false;
+    const sha = target.ledgerCommit;
+    const status = { state, context: ledgerContext(target), description, ...(targetUrl ? { target_url: targetUrl } : {}) };
     try {
-      const sha = target.ledgerCommit;
-      const status = { state: 'success', context: ledgerContext(target), description: ledgerDescription(result), ...(result.url ? { target_url: result.url } : {}) } as const;
       // Writing the same status twice is harmless: the latest one per context counts.
       await this.retrying('Recording the post in the ledger', () => this.api!.createCommitStatus(sha, status));
       return true;
     } catch (error) {
       // A refusal is fixed by a permission; anything else (a 5xx, the network) by a later run.
       const refused = error instanceof GitHubApiError && [401, 403, 404].includes(error.status);
-      const where = `Could not record the post in the ledger (a commit status on ${target.ledgerCommit.slice(0, 7)}): ${errorMessage(error)}`;
+      const where = `Could not record the post in the ledger (a commit status on ${sha.slice(0, 7)}): ${errorMessage(error)}`;
       this.warnOnce(
         refused
           ? `${where}. Until it can, re-runs after the platform's idempotency window (letmepost 24 h, Mastodon ~1 h) may post again.`
@@ -174,6 +253,24 @@ export class Ledger {
       );
       return false;
     }
+  }
+
+  /** Records the intent to publish, before the request: a run killed before `record` leaves it. */
+  intend(target: PlannedTarget, at = Date.now()): Promise<boolean> {
+    return this.write(target, 'pending', intentDescription(target.idempotencyKey, at));
+  }
+
+  /**
+   * Records how a target ended: published or queued (what the outputs need), or not posted.
+   * An unknown outcome keeps the intent. Failure to record is a warning, never a failed post;
+   * returns whether a post was recorded (the caller decides whether that matters).
+   */
+  async record(target: PlannedTarget, result: TargetResult): Promise<boolean> {
+    if (result.status === 'published' || result.status === 'queued') {
+      return this.write(target, 'success', ledgerDescription(result, target.idempotencyKey, contentFingerprint(target)), result.url);
+    }
+    if (result.status === 'failed' || result.status === 'rejected') await this.write(target, 'failure', failureDescription(target.idempotencyKey, result.status));
+    return false;
   }
 }
 

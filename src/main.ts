@@ -2,22 +2,24 @@
  * The action as a straight line: read inputs → plan (which posts, which targets, which
  * keys) → publish → report. The only place that talks to the runner and sets failure.
  */
-import * as core from '@actions/core';
 import { localCommitTime, payloadCommitTime } from './commit-time.js';
 import { runContextFromEnv, type RunContext } from './context.js';
 import { errorMessage, InputError, PostFileError, PublishError, SCHEDULE_REFUSED } from './errors.js';
 import { GitHubRestClient } from './github-api.js';
 import { inlineIssueToInputError, inputOfField, parseInputs, type Settings } from './inputs.js';
-import { commitStatusApi, Ledger } from './ledger.js';
+import { commitStatusApi, contentFingerprint, Ledger, ledgerContext } from './ledger.js';
 import { planPost, type PostSource } from './plan.js';
 import { loadPostFiles } from './post-files.js';
 import { localGit } from './select.js';
+import { contentChangedWarning } from './content-change.js';
 import { postSchema, type PostInput } from './post-schema.js';
 import { scheduleLeadProblem } from './preflight.js';
 import { renderPreview } from './preview.js';
 import { createPublishers } from './publishers/index.js';
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
 import { buildOutputs, summaryTable } from './report.js';
+import { mdCode } from './markdown.js';
+import { runner, runnerLog } from './runner-output.js';
 import { redact, registerSecret, setSecretMasker } from './secrets.js';
 import { renderTemplate, templateVariables } from './templates.js';
 
@@ -26,11 +28,7 @@ const CONCURRENCY = 4;
 
 type Problem = InputError | PostFileError;
 
-const log: Log = {
-  info: (m) => core.info(redact(m)),
-  warning: (m) => core.warning(redact(m)),
-  debug: (m) => core.debug(redact(m)),
-};
+const log: Log = runnerLog;
 
 interface Plan {
   /** preview: pull requests — validate and render, never publish. */
@@ -79,17 +77,17 @@ async function planInline(settings: Settings, inline: PostInput, ctx: RunContext
     for (const issue of parsed.error.issues) errors.push(inlineIssueToInputError(issue, rendered, settings.inlineTargetsList));
     return [];
   }
-  const targets = await planPost(parsed.data, inlineSource(ctx, settings.inlineTargetsList), { ctx, idempotencyKey: settings.idempotencyKey }, errors);
+  const targets = await planPost(parsed.data, inlineSource(ctx, settings.inlineTargetsList), { ctx, idempotencyKey: settings.idempotencyKey, maxThreadPosts: settings.maxThreadPosts }, errors);
   for (const t of targets) t.ledgerCommit = ctx.sha;
   return targets;
 }
 
 /** Post files: which ones this run handles, validated at file:line, each post's targets planned. */
-async function planFiles(settings: Settings, ctx: RunContext, errors: Problem[]): Promise<Plan> {
-  const loaded = await core.group('Post files', async () => {
-    const result = await loadPostFiles({ ctx, settings });
+async function planFiles(settings: Settings, ctx: RunContext, deadline: number, errors: Problem[]): Promise<Plan> {
+  const loaded = await runner.group('Post files', async () => {
+    const result = await loadPostFiles({ ctx, settings, deadline });
     for (const note of result.notes) log.info(note);
-    core.info(result.files.length ? `Post files: ${result.files.join(', ')}` : 'No post files to handle in this run.');
+    runner.info(result.files.length ? `Post files: ${result.files.join(', ')}` : 'No post files to handle in this run.');
     return result;
   });
   for (const warning of loaded.warnings) log.warning(warning);
@@ -110,7 +108,7 @@ async function planFiles(settings: Settings, ctx: RunContext, errors: Problem[])
   }
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) {
-    for (const t of await planPost(file.post, file.source, { ctx }, errors)) {
+    for (const t of await planPost(file.post, file.source, { ctx, maxThreadPosts: settings.maxThreadPosts }, errors)) {
       if (file.addedIn) {
         t.ledgerCommit = file.addedIn.sha;
         if (t.publisher === 'bluesky' && !t.scheduledAt) t.anchorTime = file.addedIn.time;
@@ -126,7 +124,7 @@ async function planFiles(settings: Settings, ctx: RunContext, errors: Problem[])
  * post's commit — read from the checkout, else the event payload, else the GitHub API — the
  * same on every re-run. No checkout is needed for an inline post.
  */
-async function resolveAnchorTimes(targets: PlannedTarget[], settings: Settings, ctx: RunContext, errors: Problem[], required: boolean): Promise<void> {
+async function resolveAnchorTimes(targets: PlannedTarget[], settings: Settings, ctx: RunContext, deadline: number, errors: Problem[], required: boolean): Promise<void> {
   const needing = targets.filter((t) => t.publisher === 'bluesky' && t.anchorTime === undefined);
   if (needing.length === 0) return;
   let commitTime: number | undefined;
@@ -139,7 +137,7 @@ async function resolveAnchorTimes(targets: PlannedTarget[], settings: Settings, 
     if (commitTime === undefined) {
       commitTime = (await localCommitTime(ctx.workspace, ctx.sha)) ?? payloadCommitTime(ctx, ctx.sha);
       if (commitTime === undefined && ctx.sha && required) {
-        const client = new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, ...(settings.githubToken ? { token: settings.githubToken } : {}) });
+        const client = new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, deadline, ...(settings.githubToken ? { token: settings.githubToken } : {}) });
         commitTime = await client.commitTime(ctx.sha).catch((error: unknown) => {
           apiFailure = errorMessage(error);
           return undefined;
@@ -180,14 +178,14 @@ function credentialErrors(settings: Settings, kinds: Set<PublisherKind>): InputE
   return errors;
 }
 
-function createLedger(settings: Settings, ctx: RunContext, targets: PlannedTarget[]): Ledger {
+function createLedger(settings: Settings, ctx: RunContext, deadline: number, targets: PlannedTarget[]): Ledger {
   if (settings.ledger === 'off') return new Ledger(undefined, log);
   if (!settings.githubToken) {
     if (targets.length === 0) return new Ledger(undefined, log);
     log.warning("No 'github-token': the durable ledger is off, so re-runs are protected only within each platform's idempotency window (letmepost 24 h, Mastodon ~1 h). Pass github-token: ${{ github.token }} with 'permissions: statuses: write'.");
     return new Ledger(undefined, log);
   }
-  return new Ledger(commitStatusApi(new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, token: settings.githubToken })), log);
+  return new Ledger(commitStatusApi(new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, token: settings.githubToken, deadline })), log, deadline);
 }
 
 /**
@@ -213,14 +211,14 @@ async function unsafeQueueErrors(settings: Settings, targets: PlannedTarget[], l
 function reportProblems(errors: Problem[]): void {
   for (const error of errors) {
     if (error instanceof PostFileError) {
-      core.error(redact(error.message), {
+      runner.error(error.message, {
         title: 'Invalid post file',
         file: error.position.file,
         ...(error.position.line !== undefined ? { startLine: error.position.line } : {}),
         ...(error.position.column !== undefined ? { startColumn: error.position.column } : {}),
       });
     } else {
-      core.error(redact(error.message), { title: error.title });
+      runner.error(error.message, { title: error.title });
     }
   }
 }
@@ -244,38 +242,77 @@ function failure(target: PlannedTarget, status: TargetResult['status'], message:
 }
 
 /**
- * Ledger first (the fewest requests for a re-run), then the publisher, then the ledger entry.
- * `unrecorded` collects targets published without a ledger entry.
+ * How long each publisher's own idempotency lasts: beyond it, only the ledger knows whether a
+ * key was used. Bluesky's record keys never expire.
+ */
+const IDEMPOTENCY_WINDOW_MS: Readonly<Record<PublisherKind, number>> = { letmepost: 24 * 3600_000, mastodon: 3600_000, bluesky: Number.POSITIVE_INFINITY };
+const WINDOW_TEXT: Readonly<Record<PublisherKind, string>> = { letmepost: '24 hours', mastodon: 'about an hour', bluesky: 'ever' };
+
+/**
+ * Ledger first (the fewest requests for a re-run), then an intent record, the publisher, and
+ * the ledger entry. `unrecorded` collects targets published without a ledger entry.
  */
 async function publishTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, now: number, unrecorded: PlannedTarget[]): Promise<TargetResult[]> {
   const recorded = await ledger.lookup(target);
-  if (recorded) {
-    log.info(`${target.label} → ${target.platform}: already ${recorded.status} by an earlier run (recorded on commit ${target.ledgerCommit?.slice(0, 7)}); not posting again`);
-    return [recorded];
+  const sha = target.ledgerCommit?.slice(0, 7);
+  if (recorded.kind === 'posted') {
+    log.info(`${target.label} → ${target.platform}: already ${recorded.result.status} by an earlier run (recorded on commit ${sha}); not posting again`);
+    const result = { ...recorded.result, targetKey: target.idempotencyKey };
+    if (recorded.fingerprint !== undefined && recorded.fingerprint !== contentFingerprint(target)) {
+      result.warnings = [...result.warnings, contentChangedWarning(result.url ?? result.uri, undefined, target.texts.join('\n'))];
+      log.warning(`${target.label} → ${target.platform}: ${result.warnings[result.warnings.length - 1]}`);
+    }
+    return [result];
+  }
+  // An earlier run began to publish and never recorded the end (cancelled or killed between
+  // "accepted" and "recorded"): within the platform's window its replay answers; beyond it,
+  // sending again could post twice, so nothing is sent.
+  const window = IDEMPOTENCY_WINDOW_MS[target.publisher];
+  if (recorded.kind === 'intent' && now - recorded.since > window) {
+    return failure(
+      target,
+      'unknown',
+      `${target.label} → ${target.platform}: an earlier run began to publish this post at ${new Date(recorded.since).toISOString()} and never recorded how it ended (was the job cancelled or killed?). ${target.publisher} remembers a request for ${WINDOW_TEXT[target.publisher]} only, and that has passed, so sending it again could post it twice: it may have been published. Check the account: if the post is there, nothing is left to do; to post it on purpose, set a new 'idempotency-key'. (The intent is the commit status '${ledgerContext(target)}' on ${sha}.)`,
+    );
   }
   // A schedule that is no longer ahead is an error only when nothing was sent for its key:
   // the ledger said nothing, so the platform's own replay decides (it refuses to schedule in
   // the past, so asking cannot post).
   const tooSoon = target.scheduledAtAsWritten !== undefined ? scheduleLeadProblem(target.scheduledAtAsWritten, target.publisher, now) : undefined;
+  // The first intent stays: the platform's window counts from the first request.
+  if (Number.isFinite(window) && recorded.kind !== 'intent') await ledger.intend(target);
+  let results: TargetResult[];
   try {
-    const results = (await publisher.publish(target)).map((r) => ({ ...r, targetKey: target.idempotencyKey }));
-    for (const r of results) {
-      for (const w of r.warnings) log.warning(`${r.label} → ${r.platform}: ${w}`);
-      log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
-    }
-    if (results[0] && ledger.enabled && !(await ledger.record(target, results[0])) && (results[0].status === 'published' || results[0].status === 'queued')) unrecorded.push(target);
-    return results;
+    results = (await publisher.publish(target)).map((r) => ({ ...r, targetKey: target.idempotencyKey }));
   } catch (error) {
+    let ended: TargetResult[];
     if (tooSoon !== undefined && error instanceof PublishError && error.code === SCHEDULE_REFUSED) {
       const message = `${tooSoon}. No earlier run sent this post: the ledger has no record of it and ${target.publisher} did not replay one`;
       const problem = target.problem?.(['scheduledAt'], message);
-      return failure(target, 'rejected', problem instanceof PostFileError ? `${problem.location}: ${problem.message}` : (problem?.message ?? `'scheduledAt' ${message}`));
+      ended = failure(target, 'rejected', problem instanceof PostFileError ? `${problem.location}: ${problem.message}` : (problem?.message ?? `'scheduledAt' ${message}`));
+    } else {
+      // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
+      const status =
+        error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
+      ended = failure(target, status, errorMessage(error));
     }
-    // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
-    const status =
-      error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
-    return failure(target, status, errorMessage(error));
+    // An unknown outcome keeps the intent; a failure ends it.
+    if (ledger.enabled && Number.isFinite(window)) await ledger.record(target, ended[0]!);
+    return ended;
   }
+  for (const r of results) {
+    for (const w of r.warnings) log.warning(`${r.label} → ${r.platform}: ${w}`);
+    log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
+  }
+  if (results[0] && ledger.enabled && !(await ledger.record(target, results[0])) && (results[0].status === 'published' || results[0].status === 'queued')) unrecorded.push(target);
+  return results;
+}
+
+/** Sets the outputs; a value a server gave in a shape no such value has is left out, with a warning. */
+function writeOutputs(results: TargetResult[]): void {
+  const { outputs, dropped } = buildOutputs(results);
+  for (const [name, value] of Object.entries(outputs)) runner.output(name, value);
+  if (dropped.length > 0) log.warning(`Left out of the outputs, since a server answered them in a shape no such value has (a hostile or broken server?): ${dropped.join(', ')}`);
 }
 
 /** Entry point: any error that escapes is reported as a failure, secrets scrubbed. */
@@ -283,19 +320,19 @@ export async function run(): Promise<void> {
   try {
     await runAction();
   } catch (error) {
-    core.setFailed(`letmepost-action stopped unexpectedly: ${redact(errorMessage(error))}`);
+    runner.failed(`letmepost-action stopped unexpectedly: ${errorMessage(error)}`);
   }
 }
 
 async function runAction(): Promise<void> {
-  setSecretMasker((value) => core.setSecret(value));
-  const { settings, errors } = parseInputs((name) => core.getInput(name));
+  setSecretMasker(runner.mask);
+  const { settings, errors } = parseInputs(runner.input);
   for (const secret of [settings.letmepost.token, settings.bluesky.appPassword, settings.mastodon.token, settings.githubToken]) registerSecret(secret);
 
   const ctx = runContextFromEnv(process.env);
   const started = Date.now();
   const deadline = started + settings.timeoutSeconds * 1000;
-  core.debug(`Context: repository=${ctx.repository} sha=${ctx.sha} workflow=${ctx.workflow} job=${ctx.job} step=${ctx.step} event=${ctx.eventName} run=${ctx.runId}#${ctx.runAttempt}`);
+  runner.debug(`Context: repository=${ctx.repository} sha=${ctx.sha} workflow=${ctx.workflow} job=${ctx.job} step=${ctx.step} event=${ctx.eventName} run=${ctx.runId}#${ctx.runAttempt}`);
 
   // 1. Plan: which posts, which targets, which keys. Nothing is sent until all of it is valid.
   const plan: Plan =
@@ -303,22 +340,19 @@ async function runAction(): Promise<void> {
       ? { mode: 'publish', targets: [], fromFiles: false }
       : settings.inline
         ? { mode: 'publish', targets: await planInline(settings, settings.inline, ctx, errors), fromFiles: false }
-        : await planFiles(settings, ctx, errors);
+        : await planFiles(settings, ctx, deadline, errors);
   const { targets } = plan;
   const publishing = plan.mode === 'publish' && !settings.dryRun;
-  await resolveAnchorTimes(targets, settings, ctx, errors, publishing);
+  await resolveAnchorTimes(targets, settings, ctx, deadline, errors, publishing);
   const kinds = new Set(targets.map((t) => t.publisher));
   // Missing credentials are reported together with every other problem, in one run.
   if (publishing) errors.push(...credentialErrors(settings, kinds));
-  const ledger = publishing && errors.length === 0 ? createLedger(settings, ctx, targets) : new Ledger(undefined, log);
+  const ledger = publishing && errors.length === 0 ? createLedger(settings, ctx, deadline, targets) : new Ledger(undefined, log);
   if (publishing && errors.length === 0 && plan.fromFiles) errors.push(...(await unsafeQueueErrors(settings, targets, ledger)));
   if (errors.length > 0) {
     reportProblems(errors);
-    await core.summary
-      .addHeading('letmepost: nothing was posted', 3)
-      .addRaw(`Fix these and re-run; no post was sent:\n\n${errors.map((e) => `- ${redact(e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)}`).join('\n')}\n`)
-      .write();
-    core.setFailed(`Nothing was posted: ${errors.length} problem${errors.length > 1 ? 's' : ''} with the ${plan.fromFiles ? 'post files or inputs' : 'inputs'} (see the annotations above).`);
+    await runner.summary(`### letmepost: nothing was posted\n\nFix these and re-run; no post was sent:\n\n${errors.map((e) => `- ${mdCode(e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)}`).join('\n')}\n`);
+    runner.failed(`Nothing was posted: ${errors.length} problem${errors.length > 1 ? 's' : ''} with the ${plan.fromFiles ? 'post files or inputs' : 'inputs'} (see the annotations above).`);
     return;
   }
   for (const t of targets) log.info(`${t.label} → ${t.platform} via ${t.publisher}: idempotency key ${t.idempotencyKey}`);
@@ -337,15 +371,14 @@ async function runAction(): Promise<void> {
       if (settings.dryRun) {
         const request = await publishers.get(t.publisher)!.describe(t);
         requests.set(t, request);
-        core.info(redact(`${t.label} → ${t.platform}: the request that would be sent (nothing is sent):\n${JSON.stringify(request, null, 2)}`));
+        runner.info(`${t.label} → ${t.platform}: the request that would be sent (nothing is sent):\n${JSON.stringify(request, null, 2)}`);
       }
       results.push({ label: t.label, publisher: t.publisher, platform: t.platform, status: 'validated', idempotencyKey: t.idempotencyKey, replayed: false, warnings: [], ...(t.scheduledAt ? { scheduledAt: t.scheduledAt } : {}) });
     }
-    for (const [name, value] of Object.entries(buildOutputs(results))) core.setOutput(name, value);
+    writeOutputs(results);
     const heading = plan.mode === 'preview' ? 'letmepost: preview (posts are published when merged)' : 'letmepost: dry run (nothing was sent)';
-    core.summary.addHeading(heading, 3).addRaw(`${renderPreview(targets, requests)}\n`);
-    await core.summary.write();
-    core.info(targets.length ? `${targets.length} post target${targets.length > 1 ? 's' : ''} validated; nothing was sent.` : 'Nothing to validate.');
+    await runner.summary(`### ${heading}\n\n${renderPreview(targets, requests)}\n`);
+    runner.info(targets.length ? `${targets.length} post target${targets.length > 1 ? 's' : ''} validated; nothing was sent.` : 'Nothing to validate.');
     return;
   }
 
@@ -355,13 +388,13 @@ async function runAction(): Promise<void> {
   const results = (await mapBounded(targets, CONCURRENCY, (t) => publishTarget(publishers.get(t.publisher)!, t, ledger, started, unrecorded))).flat();
 
   // 4. Report.
-  for (const [name, value] of Object.entries(buildOutputs(results))) core.setOutput(name, value);
-  await core.summary.addHeading('letmepost', 3).addRaw(`${results.length ? summaryTable(results) : 'No post to publish in this run.'}\n`).write();
+  writeOutputs(results);
+  await runner.summary(`### letmepost\n\n${results.length ? summaryTable(results) : 'No post to publish in this run.'}\n`);
   // A queue (`select: all`) re-reads every file on each run: for letmepost and Mastodon only
   // the ledger keeps an old post from going out again, so an unrecorded one turns the job red.
   const unsafe = plan.fromFiles && settings.select === 'all' ? unrecorded.filter((t) => t.publisher !== 'bluesky') : [];
   if (unsafe.length > 0) {
-    core.setFailed(
+    runner.failed(
       `Published, but not recorded in the ledger: ${unsafe.map((t) => `${t.label} → ${t.platform}`).join(', ')}. With select: all, a run after the platform's idempotency window would post ${unsafe.length > 1 ? 'them' : 'it'} again; give the job 'permissions: statuses: write' and re-run it (the re-run records ${unsafe.length > 1 ? 'them' : 'it'} without posting again).`,
     );
   }
@@ -371,9 +404,9 @@ async function runAction(): Promise<void> {
       const where = `${r.label} → ${r.platform}`;
       const message = r.error?.startsWith(where) ? r.error : `${where}: ${r.error ?? r.status}`;
       const title = r.status === 'unknown' ? `${r.platform}: may have been posted` : r.status === 'failed' ? `${r.platform}: not posted (transient; re-run to retry)` : `Not posted to ${r.platform}`;
-      core.error(redact(message), { title });
+      runner.error(message, { title });
     }
     const done = results.length - failed.length;
-    core.setFailed(`${failed.length} of ${results.length} post target${results.length > 1 ? 's' : ''} failed${done ? ` (${done} succeeded)` : ''}; see the errors above.`);
+    runner.failed(`${failed.length} of ${results.length} post target${results.length > 1 ? 's' : ''} failed${done ? ` (${done} succeeded)` : ''}; see the errors above.`);
   }
 }

@@ -29,6 +29,8 @@ export interface PlanOptions {
   ctx: RunContext;
   /** The `idempotency-key` input, for inline posts. */
   idempotencyKey?: string;
+  /** The `max-thread-posts` input. */
+  maxThreadPosts: number;
 }
 
 export function publisherFor(target: TargetDefinition): PublisherKind {
@@ -74,7 +76,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       return;
     }
     seen.add(id);
-    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account }, texts, media);
+    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
       const err = source.error(p.path, p.message);
@@ -96,6 +98,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       texts,
       media,
       post,
+      maxThreadPosts: opts.maxThreadPosts,
       problem: (path, message) => source.error(path, message),
     };
     if (scheduled && 'iso' in scheduled) {

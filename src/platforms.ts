@@ -36,6 +36,7 @@ export interface PlatformLimits {
   maxImages: number;
   maxImageBytes?: number;
   maxVideos: number;
+  maxVideoBytes?: number;
   maxAltText?: number;
   requiresMedia?: boolean;
   textOnly?: boolean;
@@ -43,13 +44,14 @@ export interface PlatformLimits {
 }
 
 export const PLATFORM_LIMITS: Readonly<Record<Platform, PlatformLimits>> = {
-  bluesky: { displayName: 'Bluesky', maxGraphemes: 300, maxImages: 4, maxImageBytes: 1_000_000, maxVideos: 1, maxAltText: 2000 },
-  twitter: { displayName: 'X (Twitter)', maxGraphemes: 280, urlWeight: 23, maxImages: 4, maxVideos: 1 },
-  threads: { displayName: 'Threads', maxGraphemes: 500, maxImages: 10, maxVideos: 1 },
+  // Media sizes: what letmepost's publishers accept (its open-source server, 2026-06).
+  bluesky: { displayName: 'Bluesky', maxGraphemes: 300, maxImages: 4, maxImageBytes: 1_000_000, maxVideos: 1, maxVideoBytes: 100_000_000, maxAltText: 2000 },
+  twitter: { displayName: 'X (Twitter)', maxGraphemes: 280, urlWeight: 23, maxImages: 4, maxImageBytes: 5_000_000, maxVideos: 1, maxVideoBytes: 512_000_000 },
+  threads: { displayName: 'Threads', maxGraphemes: 500, maxImages: 10, maxImageBytes: 8_000_000, maxVideos: 1, maxVideoBytes: 1_000_000_000 },
   linkedin: { displayName: 'LinkedIn', maxGraphemes: 3000, maxImages: 0, maxVideos: 0, textOnly: true },
-  pinterest: { displayName: 'Pinterest', maxGraphemes: 500, maxImages: 1, maxVideos: 1 },
-  facebook: { displayName: 'Facebook', maxGraphemes: 63206, maxImages: 10, maxVideos: 1 },
-  instagram: { displayName: 'Instagram', maxGraphemes: 2200, maxImages: 10, maxVideos: 1, requiresMedia: true },
-  tiktok: { displayName: 'TikTok', maxGraphemes: 2200, maxImages: 35, maxVideos: 1 },
+  pinterest: { displayName: 'Pinterest', maxGraphemes: 500, maxImages: 1, maxImageBytes: 20_000_000, maxVideos: 1, maxVideoBytes: 2_000_000_000 },
+  facebook: { displayName: 'Facebook', maxGraphemes: 63206, maxImages: 10, maxImageBytes: 4_000_000, maxVideos: 1, maxVideoBytes: 4_000_000_000 },
+  instagram: { displayName: 'Instagram', maxGraphemes: 2200, maxImages: 10, maxImageBytes: 8_000_000, maxVideos: 1, maxVideoBytes: 1_000_000_000, requiresMedia: true },
+  tiktok: { displayName: 'TikTok', maxGraphemes: 2200, maxImages: 35, maxVideos: 1, maxVideoBytes: 4 * 1024 * 1024 * 1024 },
   mastodon: { displayName: 'Mastodon', maxGraphemes: 500, urlWeight: 23, maxImages: 4, maxVideos: 1, maxAltText: 1500 },
 };

@@ -6,8 +6,7 @@
  * a `PostSource` that points problems at file:line:column. Every file is checked and every
  * error is returned together, so one run lists everything to fix.
  */
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node as YamlNode } from 'yaml';
 import type * as z from 'zod';
 import type { RunContext } from './context.js';
@@ -16,15 +15,12 @@ import { GitHubApiError, GitHubRestClient, type CommitRef, type GitHubApi } from
 import { quote, type Settings } from './inputs.js';
 import type { PostSource } from './plan.js';
 import { postSchema, type PostDefinition } from './post-schema.js';
+import { commitReader, MAX_WALK_ENTRIES, worktreeReader, type PostFileGlobs, type PostFileReader } from './post-file-readers.js';
 import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type Git, type RunMode } from './select.js';
 import { closest, renderTemplate, templateVariables, type TemplateVariables } from './templates.js';
 
-/** Larger files are refused before parsing: a post is a few KB of YAML. */
-export const MAX_POST_FILE_BYTES = 256 * 1024;
 /** YAML aliases may expand to at most this many nodes in total (billion-laughs guard). */
 export const MAX_ALIAS_COUNT = 50;
-/** A `files` glob walk stops after this many directory entries. */
-const MAX_WALK_ENTRIES = 50_000;
 
 // ───────────────────────────── globs ─────────────────────────────
 
@@ -103,13 +99,6 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`${re}$`);
 }
 
-export interface PostFileGlobs {
-  /** Whether a repository-relative path is a post file: matches an include and no `!` exclude. */
-  matches(path: string): boolean;
-  /** Directories (repository-relative) that hold every possible match: where to walk. */
-  roots: string[];
-}
-
 /** Compiles the `files` input; patterns that leave the workspace are InputErrors. */
 export function compileGlobs(patterns: readonly string[]): { globs: PostFileGlobs; errors: InputError[] } {
   const errors: InputError[] = [];
@@ -141,33 +130,6 @@ export function compileGlobs(patterns: readonly string[]): { globs: PostFileGlob
   const sorted = [...roots].sort((a, b) => a.length - b.length);
   const minimal = sorted.filter((r, i) => !sorted.slice(0, i).some((o) => o === '' || r === o || r.startsWith(`${o}/`)));
   return { globs: { matches, roots: minimal }, errors };
-}
-
-const SKIP_DIRS = new Set(['.git', 'node_modules']);
-
-/** Every file under the workspace the globs match, repository-relative, sorted. Symlinked directories are not followed. */
-export async function findPostFiles(workspace: string, globs: PostFileGlobs): Promise<{ files: string[]; truncated: boolean }> {
-  const found = new Set<string>();
-  let visited = 0;
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(join(workspace, dir), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (++visited > MAX_WALK_ENTRIES) return;
-      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name)) await walk(path);
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && globs.matches(path)) {
-        found.add(path);
-      }
-    }
-  };
-  for (const root of globs.roots) await walk(root);
-  return { files: [...found].sort(), truncated: visited > MAX_WALK_ENTRIES };
 }
 
 // ───────────────────────────── positions ─────────────────────────────
@@ -579,34 +541,6 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
   return { posts, errors, ids };
 }
 
-// ───────────────────────────── reading ─────────────────────────────
-
-async function readPostFile(workspace: string, file: string): Promise<{ text: string } | { error: PostFileError }> {
-  const absolute = resolve(workspace, file);
-  let info;
-  try {
-    info = await lstat(absolute);
-  } catch {
-    return { error: new PostFileError({ file }, 'is not in the workspace; check out the commit that holds it (actions/checkout) before this step') };
-  }
-  if (info.isSymbolicLink()) {
-    const [real, root] = await Promise.all([realpath(absolute).catch(() => ''), realpath(workspace)]);
-    if (real === '' || !(real === root || real.startsWith(root + sep))) return { error: new PostFileError({ file }, 'is a symlink that leads outside the workspace; post files must be files in the repository') };
-    info = await stat(real);
-  }
-  if (!info.isFile()) return { error: new PostFileError({ file }, 'is not a regular file') };
-  if (info.size > MAX_POST_FILE_BYTES) {
-    return { error: new PostFileError({ file }, `is ${Math.ceil(info.size / 1024)} KB; post files are limited to ${MAX_POST_FILE_BYTES / 1024} KB — split the posts into several files`) };
-  }
-  const bytes = await readFile(absolute);
-  if (bytes.length > MAX_POST_FILE_BYTES) return { error: new PostFileError({ file }, `is larger than ${MAX_POST_FILE_BYTES / 1024} KB; split the posts into several files`) };
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes) };
-  } catch {
-    return { error: new PostFileError({ file }, 'is not UTF-8 text; save it as UTF-8') };
-  }
-}
-
 // ───────────────────────────── the entry point ─────────────────────────────
 
 export interface FilePlanInput {
@@ -616,6 +550,10 @@ export interface FilePlanInput {
   api?: GitHubApi;
   /** Git in the workspace; default: the real git binary. */
   git?: Git;
+  /** Epoch ms: the step's deadline, shared by every GitHub API request. */
+  deadline?: number;
+  /** Where the files are read; default: the run's commit when publishing, the checkout for previews. */
+  reader?: PostFileReader;
 }
 
 export interface LoadedPosts {
@@ -655,7 +593,7 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   }
   const git = input.git ?? localGit(ctx.workspace);
   let client: GitHubApi | undefined = input.api;
-  const api = () => (client ??= new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, ...(settings.githubToken ? { token: settings.githubToken } : {}) }));
+  const api = () => (client ??= new GitHubRestClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, ...(input.deadline !== undefined ? { deadline: input.deadline } : {}), ...(settings.githubToken ? { token: settings.githubToken } : {}) }));
 
   let selection;
   try {
@@ -667,7 +605,15 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   out.mode = selection.mode;
   out.notes.push(...selection.notes);
 
-  const walked = await findPostFiles(ctx.workspace, globs);
+  const reader = input.reader ?? (selection.mode === 'publish' ? commitReader(ctx.workspace, ctx.sha) : worktreeReader(ctx.workspace));
+  let walked: { files: string[]; truncated: boolean };
+  try {
+    walked = await reader.list(globs);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    out.errors.push(error);
+    return out;
+  }
   if (walked.truncated) out.warnings.push(`The 'files' patterns walk more than ${MAX_WALK_ENTRIES} entries; narrow them (e.g. posts/**/*.yml).`);
   out.files = selection.paths === 'all' ? walked.files : [...new Set(selection.paths)].sort();
   if (selection.paths === 'all' && out.files.length === 0) out.notes.push(`No file matches 'files' (${settings.files.join(', ')}).`);
@@ -676,7 +622,7 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   const parseOptions: ParseOptions = { workspace: ctx.workspace, vars, preview: selection.mode === 'preview' };
   const parsedFiles = await Promise.all(
     out.files.map(async (file) => {
-      const read = await readPostFile(ctx.workspace, file);
+      const read = await reader.read(file);
       if ('error' in read && ctx.eventName === 'pull_request_target' && /is not in the workspace/.test(read.error.message)) {
         const hint = "is not in the workspace: pull_request_target checks out the base branch; to preview the PR's post files, check out its head (actions/checkout with ref: ${{ github.event.pull_request.head.sha }}) — post files are only read, never run";
         return { posts: [], errors: [new PostFileError({ file }, hint)], ids: [] };
@@ -703,7 +649,7 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
     const handled = new Set(out.files);
     const noVars: TemplateVariables = { eventName: vars.eventName, values: {}, roots: {} };
     for (const other of walked.files.filter((f) => !handled.has(f))) {
-      const read = await readPostFile(ctx.workspace, other);
+      const read = await reader.read(other);
       if ('error' in read) continue;
       for (const { id, position } of parsePostFile(other, read.text, { ...parseOptions, vars: noVars }).ids) {
         const mine = owner.get(id);

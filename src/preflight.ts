@@ -8,7 +8,9 @@ import type { ResolvedMedia } from './media.js';
 import { LETMEPOST_PLATFORMS, PLATFORM_LIMITS, type Platform } from './platforms.js';
 import type { PostDefinition } from './post-schema.js';
 import type { PublisherKind } from './publishers/types.js';
+import { splitThread } from './bluesky/thread-split.js';
 import { countingNote, platformLength } from './platform-length.js';
+import { countGraphemes } from './text-length.js';
 
 export interface Problem {
   /** Path of the offending field in the post model, e.g. ['scheduledAt'] or ['media', 2]. */
@@ -26,6 +28,8 @@ export const MIN_SCHEDULE_LEAD_MS: Record<PublisherKind, number> = {
 };
 
 export const BLUESKY_MAX_VIDEO_BYTES = 100 * 1024 * 1024;
+/** The largest file `POST /v1/media` takes. */
+export const LETMEPOST_UPLOAD_MAX_BYTES = 200 * 1024 * 1024;
 
 const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -63,6 +67,13 @@ export interface PreflightTarget {
   publisher: PublisherKind;
   platform: Platform;
   account: string;
+  /** The most posts a long text may be split into (the `max-thread-posts` input). */
+  maxThreadPosts: number;
+}
+
+/** What to say when a text would become a thread longer than `max-thread-posts`. */
+export function runawayThreadMessage(length: number, posts: number, max: number, where: string): string {
+  return `is ${length.toLocaleString('en-US')} characters, which would be a thread of ${posts} posts on ${where}, more than 'max-thread-posts' (${max}); shorten it, give a 'thread' list of the posts you mean, shorten a long placeholder with a filter such as {{ release.body | truncate: 250 }}, or raise 'max-thread-posts'`;
 }
 
 /**
@@ -116,6 +127,10 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     }
     // Direct publishers split a long single text into a thread; thread items must each fit.
     const splits = post.thread === undefined && (publisher === 'bluesky' || publisher === 'mastodon');
+    if (splits && publisher === 'bluesky') {
+      const posts = splitThread(text, { numbering: post.bluesky?.threadNumbering === true }).length;
+      if (posts > target.maxThreadPosts) add(path, runawayThreadMessage(countGraphemes(text), posts, target.maxThreadPosts, 'Bluesky'));
+    }
     // The Mastodon limit is the instance's own, learnt from the server before sending.
     if (splits || publisher === 'mastodon') return;
     const length = platformLength(platform, text);
@@ -158,8 +173,11 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     if (limits.maxAltText !== undefined && m.alt !== undefined && m.alt.length > limits.maxAltText) {
       add(['media', i, 'alt'], `for ${quote(name)} is ${m.alt.length} characters; ${limits.displayName} allows ${limits.maxAltText}; shorten it`);
     }
-    if (platform === 'bluesky' && m.kind === 'image' && limits.maxImageBytes !== undefined && m.size !== undefined && m.size > limits.maxImageBytes) {
-      add(['media', i], `${quote(name)} is ${m.size.toLocaleString('en-US')} bytes; Bluesky images must be at most ${limits.maxImageBytes.toLocaleString('en-US')} bytes; resize or recompress it`);
+    // Sizes are checked before any upload: a 2 GB file is refused here, not streamed first.
+    const cap = m.kind === 'image' ? limits.maxImageBytes : Math.min(limits.maxVideoBytes ?? Number.POSITIVE_INFINITY, publisher === 'letmepost' && m.path !== undefined ? LETMEPOST_UPLOAD_MAX_BYTES : Number.POSITIVE_INFINITY);
+    if (cap !== undefined && Number.isFinite(cap) && m.size !== undefined && m.size > cap && !(platform === 'bluesky' && publisher === 'bluesky' && m.kind === 'video')) {
+      const fix = m.kind === 'image' ? 'resize or recompress it' : 'shorten or recompress it';
+      add(['media', i], `${quote(name)} is ${m.size.toLocaleString('en-US')} bytes; ${limits.displayName} ${m.kind}s must be at most ${cap.toLocaleString('en-US')} bytes${cap === LETMEPOST_UPLOAD_MAX_BYTES ? " (letmepost's upload limit)" : ''}; ${fix}`);
     }
     if (platform === 'bluesky' && publisher === 'bluesky' && m.kind === 'video') {
       if (m.mimeType !== undefined && m.mimeType !== 'video/mp4') add(['media', i], `${quote(name)} is ${m.mimeType}; Bluesky takes MP4 video; convert it`);

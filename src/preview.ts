@@ -6,16 +6,9 @@
 import { splitThread } from './bluesky/thread-split.js';
 import { PLATFORM_LIMITS } from './platforms.js';
 import type { PlannedTarget } from './publishers/types.js';
-import { cell } from './report.js';
+import { mdBlock, mdCode } from './markdown.js';
 import { redact } from './secrets.js';
 import { platformLength } from './platform-length.js';
-
-function quoteBlock(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `> ${line.replace(/([<>])/g, '\\$1')}`)
-    .join('\n');
-}
 
 function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined) return 'size unknown';
@@ -46,17 +39,17 @@ export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTar
   const sections: string[] = [];
   for (const [label, group] of posts) {
     const first = group[0]!;
-    const lines: string[] = [`#### ${label === 'inputs' ? 'Post from inputs' : `\`${label}\``}`, ''];
+    const lines: string[] = [`#### ${label === 'inputs' ? 'Post from inputs' : mdCode(label)}`, ''];
     first.texts.forEach((text, i) => {
       if (first.texts.length > 1) lines.push(`**Post ${i + 1} of ${first.texts.length}**`, '');
-      lines.push(quoteBlock(text), '');
+      lines.push(mdBlock(text), '');
     });
-    if (first.firstComment) lines.push('**First comment**', '', quoteBlock(first.firstComment), '');
+    if (first.firstComment) lines.push('**First comment**', '', mdBlock(first.firstComment), '');
     if (first.media.length > 0) {
       lines.push('| Media | Kind | Size | Alt text |', '|---|---|---|---|');
       for (const m of first.media) {
         const dims = m.width && m.height ? ` ${m.width}×${m.height}` : '';
-        lines.push(`| ${cell(m.displayPath ?? m.url ?? '')} | ${m.mimeType ?? m.kind}${dims} | ${m.url ? 'by URL' : formatBytes(m.size)} | ${m.alt ? cell(m.alt) : '⚠️ missing'} |`);
+        lines.push(`| ${mdCode(m.displayPath ?? m.url ?? '', true)} | ${m.mimeType ?? m.kind}${dims} | ${m.url ? 'by URL' : formatBytes(m.size)} | ${m.alt ? mdCode(m.alt, true) : '⚠️ missing'} |`);
       }
       lines.push('');
     }
@@ -64,11 +57,11 @@ export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTar
     const pastNote = past ? ' ⚠️ This time has already passed: letmepost and Mastodon refuse it unless an earlier run queued it; Bluesky posts it as soon as a run sees it.' : '';
     lines.push(first.scheduledAt ? `Scheduled for **${first.scheduledAt}** (UTC).${pastNote}` : 'Posted when published (no schedule).', '');
     lines.push('| Target | Publisher | Length | Idempotency key |', '|---|---|---|---|');
-    for (const t of group) lines.push(`| ${PLATFORM_LIMITS[t.platform].displayName} (${cell(t.account)}) | ${t.publisher} | ${cell(fit(t))} | \`${t.idempotencyKey}\` |`);
+    for (const t of group) lines.push(`| ${PLATFORM_LIMITS[t.platform].displayName} (${mdCode(t.account, true)}) | ${t.publisher} | ${fit(t)} | ${mdCode(t.idempotencyKey, true)} |`);
     lines.push('');
     for (const t of group) {
       const request = requests.get(t);
-      if (request !== undefined) lines.push(`<details><summary>${t.platform}: the request that would be sent</summary>`, '', '```json', JSON.stringify(request, null, 2), '```', '', '</details>', '');
+      if (request !== undefined) lines.push(`<details><summary>${t.platform}: the request that would be sent</summary>`, '', mdBlock(JSON.stringify(request, null, 2), 'json'), '', '</details>', '');
     }
     sections.push(lines.join('\n'));
   }

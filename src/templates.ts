@@ -187,7 +187,8 @@ function describe(value: unknown): string {
 }
 
 function lookup(name: string, vars: TemplateVariables, options: RenderOptions): Lookup {
-  const fixed = vars.values[name];
+  // Only the variables' own data: never what every JavaScript object inherits (constructor, toString, __proto__ …).
+  const fixed = Object.hasOwn(vars.values, name) ? vars.values[name] : undefined;
   if (fixed !== undefined) return { value: fixed };
 
   const segments = name.split('.');
@@ -197,10 +198,10 @@ function lookup(name: string, vars: TemplateVariables, options: RenderOptions): 
   }
   if (head === 'github' && segments.length > 1) {
     const rest = segments.slice(1).join('.');
-    const hint = vars.values[rest] !== undefined || rest in TEMPLATE_ROOTS ? ` Write {{ ${rest} }} instead.` : '';
+    const hint = Object.hasOwn(vars.values, rest) || Object.hasOwn(TEMPLATE_ROOTS, rest) ? ` Write {{ ${rest} }} instead.` : '';
     return { error: `{{ ${name} }} is GitHub Actions expression syntax, which post templates do not use.${hint} ${capitalize(knownList(vars))}` };
   }
-  if (!(head in TEMPLATE_ROOTS)) {
+  if (!Object.hasOwn(TEMPLATE_ROOTS, head)) {
     return { error: `{{ ${name} }} is not a known placeholder.${didYouMean(name, allCandidates(vars))} ${capitalize(knownList(vars))}` };
   }
 
@@ -251,6 +252,46 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+// ───────────────────────────── filters ─────────────────────────────
+
+interface Filter {
+  apply(value: string): string;
+}
+
+let graphemeSegmenter: Intl.Segmenter | undefined;
+
+/**
+ * The first `max` user-perceived characters of `text`, ending with '…' when cut: at a word
+ * boundary when one is near the end (never mid-word, mid-link or mid-emoji), else at the cap.
+ */
+export function truncateText(text: string, max: number): string {
+  graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const chars = Array.from(graphemeSegmenter.segment(text), (g) => g.segment);
+  if (chars.length <= max) return text;
+  const room = chars.slice(0, Math.max(0, max - 1));
+  let end = room.length;
+  // Back to the last whitespace, unless that throws away more than a third of the room.
+  for (let i = room.length; i > 0; i--) {
+    if (/^\s$/.test(chars[i] ?? '')) {
+      if (i >= room.length * (2 / 3)) end = i;
+      break;
+    }
+  }
+  return `${room.slice(0, end).join('').replace(/[\s,;:.–—-]+$/, '')}…`;
+}
+
+const FILTER_HELP = "the filters are: truncate: N (keep at most N characters, cut at a word, end with '…')";
+
+function parseFilter(text: string): Filter | { error: string } {
+  const match = /^([a-z_]+)\s*(?::\s*(.*))?$/i.exec(text);
+  if (match?.[1] === 'truncate') {
+    const n = Number(match[2]);
+    if (!Number.isInteger(n) || n < 2 || n > 100_000) return { error: `'truncate' needs a whole number of characters from 2 to 100000, e.g. truncate: 250` };
+    return { apply: (value) => truncateText(value, n) };
+  }
+  return { error: `'${text}' is not a filter; ${FILTER_HELP}` };
+}
+
 // ───────────────────────────── rendering ─────────────────────────────
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
@@ -286,19 +327,27 @@ export function renderTemplate(text: string, vars: TemplateVariables, options: R
       errors.push({ placeholder: `$${placeholder}`, offset: open - 1, message: `$${placeholder} is GitHub Actions expression syntax, which is not expanded here; drop the '$' and write ${placeholder}` });
       continue;
     }
-    if (!NAME.test(inner)) {
-      errors.push({ placeholder, offset: open, message: `${placeholder} is not a placeholder: write a name such as {{ release.tag_name }} or {{ sha_short }} (no spaces, filters or expressions inside)` });
+    const [name = '', ...filterTexts] = inner.split('|').map((part) => part.trim());
+    if (!NAME.test(name)) {
+      errors.push({ placeholder, offset: open, message: `${placeholder} is not a placeholder: write a name such as {{ release.tag_name }} or {{ sha_short }}, optionally with a filter such as {{ release.body | truncate: 250 }} (no expressions inside)` });
       continue;
     }
-    const result = lookup(inner, vars, options);
+    const filters = filterTexts.map(parseFilter);
+    const badFilter = filters.find((f): f is { error: string } => 'error' in f);
+    if (badFilter) {
+      errors.push({ placeholder, offset: open, message: `${placeholder}: ${badFilter.error}` });
+      continue;
+    }
+    const result = lookup(name, vars, options);
     if ('error' in result) {
       errors.push({ placeholder, offset: open, message: result.error });
     } else if ('deferred' in result) {
       out += placeholder;
-      if (!deferred.includes(inner)) deferred.push(inner);
+      if (!deferred.includes(name)) deferred.push(name);
     } else {
-      out += result.value;
-      used[inner] = result.value;
+      const value = (filters as Filter[]).reduce((v, f) => f.apply(v), result.value);
+      out += value;
+      used[name] = value;
     }
   }
   out += text.slice(pos);

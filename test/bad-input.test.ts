@@ -9,7 +9,7 @@
  *
  * One case passes on purpose: a schedule with a non-UTC offset is accepted and sent in UTC.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
@@ -43,8 +43,12 @@ function place(dir: string, files: Files): void {
   for (const [path, content] of Object.entries(files)) {
     const full = join(dir, path);
     mkdirSync(dirname(full), { recursive: true });
-    if (typeof content === 'object' && !Buffer.isBuffer(content)) symlinkSync(content.symlink.replace('$OUTSIDE', outside), full);
-    else writeFileSync(full, content);
+    if (Buffer.isBuffer(content) || typeof content === 'string') writeFileSync(full, content);
+    else if ('symlink' in content) symlinkSync(content.symlink.replace('$OUTSIDE', outside), full);
+    else {
+      writeFileSync(full, content.head);
+      truncateSync(full, content.sparse);
+    }
   }
 }
 

@@ -313,6 +313,41 @@ describe('pull_request_target: files from the PR head are never published, even 
     expect(publisherRequests()).toEqual([]);
   });
 
+  /** What reaches the worktree besides the run's commit, and must never be published. */
+  it.each<[string, (dir: string) => void, Record<string, string>, RegExp | undefined]>([
+    ['an untracked post file in posts/', (dir) => writeFileSync(join(dir, 'posts', 'fork-launch.yml'), FORK_POST), {}, undefined],
+    ['a fork checked out into a subfolder', (dir) => {
+      mkdirSync(join(dir, 'pr', 'posts'), { recursive: true });
+      writeFileSync(join(dir, 'pr', 'posts', 'fork-launch.yml'), FORK_POST);
+    }, { files: '**/posts/*.yml' }, undefined],
+    ['a committed post file edited in the worktree', (dir) => writeFileSync(join(dir, 'posts', 'shipped.yml'), FORK_POST.replace('id: fork-launch', 'id: shipped')), {}, undefined],
+    ['no git at all (a copy of the files, no .git)', (dir) => {
+      rmSync(join(dir, '.git'), { recursive: true, force: true });
+      writeFileSync(join(dir, 'posts', 'fork-launch.yml'), FORK_POST);
+    }, {}, /post files are published as committed in the run's own commit .*never from the worktree.*actions\/checkout/],
+  ])('workflow_run with select: all and %s: only what the run\'s commit holds is published', async (_, tamper, inputs, refusal) => {
+    await github(base, GITHUB_TOKEN);
+    const ws = origin.fullClone('main');
+    dirs.push(ws.dir);
+    tamper(ws.dir);
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: { ...publisherUrls(), ...ALL_SECRETS, 'bluesky-identifier': '', 'bluesky-app-password': '', select: 'all', ...inputs },
+      event: { name: 'workflow_run', payload: { workflow_run: { head_sha: head }, repository: { full_name: 'octo/widgets', default_branch: 'main' } } },
+      env: { GITHUB_SHA: base, GITHUB_REF: 'refs/heads/main', GITHUB_API_URL: s.github.url },
+    });
+    const posted = [...s.letmepost.posts.map((p) => p.text), ...s.mastodon.statuses.map((st) => st.text)];
+    expect(posted.filter((t) => t.includes('1.3')), run.stdout).toEqual([]);
+    if (refusal) {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(refusal);
+      expect(publisherRequests()).toEqual([]);
+    } else {
+      expect(run.code, run.stdout).toBe(0);
+      expect(s.letmepost.posts.map((p) => p.text)).toEqual(['Widgets 1.2 is out']);
+    }
+  });
+
   it('pull_request_review is a pull request event: previewed, never published', async () => {
     await github(head, GITHUB_TOKEN);
     const ws = origin.fullClone('fork-feature');

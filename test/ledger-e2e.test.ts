@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from './support/action.js';
 import type { FakeLetmepost } from './support/fake-letmepost.js';
 import { FakeGitHub } from './support/fake-github.js';
+import { startFakeMastodon, type FakeMastodon } from './support/fake-mastodon.js';
 import type { TempRepo } from './support/git-repo.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';
 import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, postRequests, pushEvent, REPOSITORY, results, type Event } from './support/scenario.js';
@@ -44,6 +45,22 @@ function inline(opts: InlineRun): Promise<ActionRun> {
     env: githubEnv(opts.gh, opts.sha, 'refs/tags/v1.2.0', { GITHUB_RUN_ATTEMPT: String(opts.attempt ?? 1) }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+}
+
+/**
+ * Kills the run as it records its posts: both targets have published, neither success reaches
+ * the ledger (the first write is refused, the run dies at the second). Only the intents stay.
+ */
+function killWhenBothRecord(gh: FakeGitHub, count = 2): AbortController {
+  const killer = new AbortController();
+  const targets = new Set<string>();
+  gh.intercept = (r) => {
+    if (r.method !== 'POST' || !r.path.includes('/statuses/') || !r.body.includes('"success"')) return undefined;
+    targets.add((JSON.parse(r.body) as { context: string }).context);
+    if (targets.size >= count) killer.abort();
+    return { status: 500, body: { message: 'the client is gone' } };
+  };
+  return killer;
 }
 
 const OUTPUTS = ['uri', 'url', 'cid', 'id', 'status', 'scheduled-at', 'idempotency-key'] as const;
@@ -121,7 +138,7 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
     expect(run.code, log(run)).toBe(0);
     expect(server.posts).toHaveLength(2);
     expect(run.outputs).toMatchObject({ status: 'published', replayed: 'false' });
-    expect(statusWrites(gh), 'both targets tried to record').toHaveLength(2);
+    expect(statusWrites(gh), 'both targets tried to write their intent, then their post').toHaveLength(4);
     expect(gh.allStatuses()).toEqual([]);
     const w = warnings(run);
     expect(w, JSON.stringify(w, null, 1)).toHaveLength(1);
@@ -132,18 +149,13 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
   it('a crash between publishing and writing the ledger: a re-run within the window replays the post and writes the entry', async () => {
     const server = await letmepost();
     const { repo, gh, sha } = await repository();
-    // The job is killed as it starts to record the posts: nothing reaches the ledger.
-    const killer = new AbortController();
-    gh.intercept = (r) => {
-      if (r.method !== 'POST' || !r.path.includes('/statuses/')) return undefined;
-      killer.abort();
-      return { status: 500, body: { message: 'the client is gone' } };
-    };
+    // The job is killed as it starts to record the posts: only the intents reach the ledger.
+    const killer = killWhenBothRecord(gh);
     const crashed = await inline({ repo, gh, server, sha, signal: killer.signal });
     gh.intercept = undefined;
     expect(crashed.code, 'killed').toBeNull();
     expect(server.posts).toHaveLength(2);
-    expect(gh.allStatuses()).toEqual([]);
+    expect(gh.statusesOn(sha).map((s) => s.state)).toEqual(['pending', 'pending']);
 
     const rerun = await inline({ repo, gh, server, sha, attempt: 2 });
     expect(rerun.code, log(rerun)).toBe(0);
@@ -158,6 +170,41 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
     expect(postRequests(server)).toHaveLength(4);
   });
 
+  it('killed between "accepted" and "recorded": a re-run beyond the 24 h window posts nothing and says the post may exist, how to check and how to force', async () => {
+    const server = await letmepost();
+    const { repo, gh, sha } = await repository();
+    const killer = killWhenBothRecord(gh);
+    await inline({ repo, gh, server, sha, signal: killer.signal });
+    gh.intercept = undefined;
+    expect(server.posts).toHaveLength(2);
+    // Days later: letmepost no longer remembers the keys; the intents say a request went out.
+    server.expireIdempotency();
+    for (const s of gh.statusesOn(sha)) s.created_at = new Date(Date.now() - 25 * 3600_000).toISOString();
+    const rerun = await inline({ repo, gh, server, sha, attempt: 2 });
+    expect(rerun.code).toBe(1);
+    expect(server.posts, 'nothing posted blindly').toHaveLength(2);
+    expect(postRequests(server)).toHaveLength(2);
+    expect(rerun.outputs.status).toBe('unknown');
+    const error = titledErrors(rerun).map((a) => a.message).join('\n');
+    expect(error).toMatch(/began to publish this post at .* and never recorded how it ended .*letmepost remembers a request for 24 hours only.*it may have been published\. Check the account.*set a new 'idempotency-key'/);
+  });
+
+  it('a forged ledger entry (no valid signature) is ignored with a warning, and the post goes out', async () => {
+    const server = await letmepost();
+    const { repo, gh, sha } = await repository();
+    const first = await inline({ repo, gh, server, sha, inputs: { ledger: 'off', 'github-token': '' } });
+    expect(first.code).toBe(0);
+    const [bluesky] = results(first);
+    // Someone else writes a "published" status under the ledger's context for a post that never was.
+    const { ledgerContext } = await import('../src/ledger.js');
+    gh.addStatus(sha, { state: 'success', context: ledgerContext({ platform: 'bluesky', idempotencyKey: `${bluesky!.idempotencyKey}` }), description: 'published uri=at://did:plc:evil/app.bsky.feed.post/3k2a id=x' });
+    server.expireIdempotency();
+    const rerun = await inline({ repo, gh, server, sha, attempt: 2 });
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(warnings(rerun).map((w) => w.message).join('\n')).toMatch(/is not one this action wrote \(no valid signature\)/);
+    expect(results(rerun).find((r) => r.platform === 'bluesky')!.uri).not.toContain('did:plc:evil');
+  });
+
   it('GitHub failing every ledger write: the posts stand, one warning says so, and a re-run within the window writes the entries', async () => {
     const server = await letmepost();
     const { repo, gh, sha } = await repository();
@@ -166,7 +213,7 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
     gh.intercept = undefined;
     expect(first.code, log(first)).toBe(0);
     expect(server.posts).toHaveLength(2);
-    expect(statusWrites(gh), 'each write is tried three times').toHaveLength(6);
+    expect(statusWrites(gh), 'each write (an intent and a post per target) is tried three times').toHaveLength(12);
     expect(gh.allStatuses()).toEqual([]);
     const w = warnings(first);
     expect(w).toHaveLength(1);
@@ -188,8 +235,8 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
     expect(first.code, log(first)).toBe(0);
     expect(warnings(first)).toEqual([]);
     expect(statusReads(gh)).toHaveLength(2);
-    expect(statusWrites(gh)).toHaveLength(3);
-    expect(gh.statusesOn(sha)).toHaveLength(2);
+    expect(statusWrites(gh), 'two intents, two posts, one retried').toHaveLength(5);
+    expect(gh.statusesOn(sha).map((s) => s.state)).toEqual(['success', 'success']);
 
     server.expireIdempotency();
     gh.failNext(/\/status$/, { status: 503, body: { message: 'Service Unavailable' } });
@@ -263,6 +310,57 @@ describe.concurrent('a post file with the ledger', () => {
     expect(errors[0]!.message).toMatch(/^Input 'select' is 'all'.*statuses: write.*select: added/);
     expect(server.requests).toEqual([]);
     expect(gh.requests).toHaveLength(githubRequests);
+  });
+});
+
+// ───────────────────────────── Mastodon ─────────────────────────────
+
+describe('a Mastodon post with the ledger on', () => {
+  /** A run killed as it starts to record the post: the status exists, the ledger holds only the intent. */
+  async function crashed(mastodon: FakeMastodon) {
+    const { repo, gh, sha } = await repository();
+    const post = (attempt: number, signal?: AbortSignal) =>
+      runAction({
+        workspace: repo.dir,
+        inputs: { text: 'widgets 1.2 is out', platform: 'mastodon', 'mastodon-server': mastodon.url, 'mastodon-token': 'mastodon_test_secret_token', 'github-token': GITHUB_TOKEN },
+        env: githubEnv(gh, sha, 'refs/tags/v1.2.0', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+        ...(signal ? { signal } : {}),
+      });
+    const killer = killWhenBothRecord(gh, 1);
+    await post(1, killer.signal);
+    gh.intercept = undefined;
+    expect(gh.statusesOn(sha).map((st) => st.state)).toEqual(['pending']);
+    return { gh, sha, post };
+  }
+
+  it('killed between "accepted" and "recorded", re-run within the hour: the replay answers, one status', async () => {
+    const mastodon = await startFakeMastodon({ token: 'mastodon_test_secret_token' });
+    try {
+      const { post } = await crashed(mastodon);
+      mastodon.advanceClock(60_000);
+      const rerun = await post(2);
+      expect(rerun.code, log(rerun)).toBe(0);
+      expect(rerun.outputs.replayed).toBe('true');
+      expect(mastodon.statuses).toHaveLength(1);
+    } finally {
+      await mastodon.close();
+    }
+  });
+
+  it('killed between "accepted" and "recorded", re-run two hours later: nothing posted blindly; may have been published, check, force', async () => {
+    const mastodon = await startFakeMastodon({ token: 'mastodon_test_secret_token' });
+    try {
+      const { gh, sha, post } = await crashed(mastodon);
+      for (const st of gh.statusesOn(sha)) st.created_at = new Date(Date.now() - 2 * 3600_000).toISOString();
+      mastodon.expireIdempotency();
+      const later = await post(2);
+      expect(later.code).toBe(1);
+      expect(later.outputs.status).toBe('unknown');
+      expect(mastodon.statuses, 'nothing posted blindly').toHaveLength(1);
+      expect(later.stdout).toMatch(/never recorded how it ended .*mastodon remembers a request for about an hour only.*set a new 'idempotency-key'/);
+    } finally {
+      await mastodon.close();
+    }
   });
 });
 

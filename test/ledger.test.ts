@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ledgerContext, ledgerDescription, resultFromStatus } from '../src/ledger.js';
+import { contentFingerprint, failureDescription, intentDescription, ledgerContext, ledgerDescription, resultFromStatus, trusted } from '../src/ledger.js';
 import type { PostDefinition } from '../src/post-schema.js';
 import type { PlannedTarget, TargetResult } from '../src/publishers/types.js';
 
@@ -49,5 +49,30 @@ describe('the ledger entry (a commit status)', () => {
     const b = ledgerContext({ platform: 'bluesky', idempotencyKey: 'lmpa-f-bluesky-b' });
     expect(a).toMatch(/^letmepost\/bluesky\/[0-9a-f]{12}$/);
     expect(a).not.toBe(b);
+  });
+});
+
+describe('the ledger trusts only what it wrote', () => {
+  const t = target('bluesky', 'letmepost');
+  const status = (state: string, description: string) => ({ context: ledgerContext(t), state, description });
+
+  it('a signed entry is trusted; the same text with another key, state or a changed field is not', () => {
+    const description = ledgerDescription(result(t, { uri: `at://${DID}/app.bsky.feed.post/${RKEY}`, id: 'p1' }), t.idempotencyKey, contentFingerprint(t));
+    expect(trusted(t.idempotencyKey, status('success', description))).toBe(true);
+    expect(trusted('another-key', status('success', description))).toBe(false);
+    expect(trusted(t.idempotencyKey, status('pending', description))).toBe(false);
+    expect(trusted(t.idempotencyKey, status('success', description.replace('id=p1', 'id=p2')))).toBe(false);
+    expect(trusted(t.idempotencyKey, status('success', 'published id=p1'))).toBe(false);
+  });
+
+  it('intents and endings are signed too', () => {
+    expect(trusted(t.idempotencyKey, status('pending', intentDescription(t.idempotencyKey, Date.UTC(2026, 11, 2, 9))))).toBe(true);
+    expect(intentDescription(t.idempotencyKey, Date.UTC(2026, 11, 2, 9))).toMatch(/^publishing since 2026-12-02T09:00:00Z sig=[0-9a-f]{8}$/);
+    expect(trusted(t.idempotencyKey, status('failure', failureDescription(t.idempotencyKey, 'failed')))).toBe(true);
+  });
+
+  it("the content's fingerprint changes with the text, so a re-run can tell that its text changed", () => {
+    expect(contentFingerprint({ texts: ['a'] })).not.toBe(contentFingerprint({ texts: ['b'] }));
+    expect(contentFingerprint({ texts: ['a'] })).toBe(contentFingerprint({ texts: ['a'] }));
   });
 });

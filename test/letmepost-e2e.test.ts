@@ -65,7 +65,7 @@ describe('publishing through letmepost, exactly once', () => {
     expect(byId.status).toBe(200);
     expect(((await byId.json()) as { status: string }).status).toBe('published');
     expect(first.outputs['idempotency-key']).toMatch(/^lmpa-in-bluesky-/);
-    expect(first.summary).toContain('| inputs | bluesky (letmepost) | ✅ published');
+    expect(first.summary).toContain('| `inputs` | bluesky (letmepost) | ✅ published');
 
     const rerun = await post(srv, {}, { GITHUB_RUN_ATTEMPT: '2', GITHUB_RUN_ID: '1001' });
     expect(rerun.code, rerun.stdout).toBe(0);

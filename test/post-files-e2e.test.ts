@@ -139,7 +139,8 @@ describe('a push publishes the post files it added, and nothing else', () => {
 
   it('local history answers: the GitHub API is used only for the ledger, on the commits that added the files', () => {
     expect(gh.requests.filter((r) => !/\/status(es)?\b/.test(r.path))).toEqual([]);
-    const recorded = gh.allStatuses().map(([sha, s]) => [sha, s.target_url]);
+    // (Each letmepost target writes its intent first, then the post.)
+    const recorded = gh.allStatuses().filter(([, s]) => s.state === 'success').map(([sha, s]) => [sha, s.target_url]);
     expect(recorded.sort()).toEqual(
       [
         [addedIn, results(result)[0]!.url],
@@ -216,12 +217,13 @@ describe('a pull request', () => {
     expect(preview.outputs.status).toBe('validated');
     expect(preview.summary).toContain('letmepost: preview (posts are published when merged)');
     expect(preview.summary).toContain('#### `posts/launch.yml`');
-    expect(preview.summary).toContain('> Launching widgets 2.0 in octo/posts — details at https://example.com/blog/2026/widgets-2-0-launch');
+    // Shown as text (a fenced block), never as live Markdown: it may come from a fork.
+    expect(preview.summary).toContain('```text\nLaunching widgets 2.0 in octo/posts — details at https://example.com/blog/2026/widgets-2-0-launch\n```');
     // Lengths against each target's cap: graphemes on Bluesky, a link counts 23 on X.
     const keys = results(preview).map((r) => r.idempotencyKey);
     expect(keys).toHaveLength(2);
-    expect(preview.summary).toContain(`| Bluesky (${ACCOUNT.bluesky}) | letmepost | 97 / 300 ✅ | \`${keys[0]}\` |`);
-    expect(preview.summary).toContain(`| X (Twitter) (${ACCOUNT.twitter}) | letmepost | 72 / 280 ✅ | \`${keys[1]}\` |`);
+    expect(preview.summary).toContain(`| Bluesky (\`${ACCOUNT.bluesky}\`) | letmepost | 97 / 300 ✅ | \`${keys[0]}\` |`);
+    expect(preview.summary).toContain(`| X (Twitter) (\`${ACCOUNT.twitter}\`) | letmepost | 72 / 280 ✅ | \`${keys[1]}\` |`);
     expect(preview.summary).not.toContain('Already published');
 
     // Merged: the push publishes the post under exactly the keys the reviewer saw.

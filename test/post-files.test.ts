@@ -6,7 +6,8 @@ import { runContextFromEnv, type EventPayload, type RunContext } from '../src/co
 import { runnerEnv } from './support/action.js';
 import { InputError, PostFileError } from '../src/errors.js';
 import type { GitHubApi } from '../src/github-api.js';
-import { compileGlobs, expandBraces, findPostFiles, loadPostFiles, MAX_POST_FILE_BYTES, parsePostFile, postIdentity } from '../src/post-files.js';
+import { findPostFiles, MAX_POST_FILE_BYTES, worktreeReader } from '../src/post-file-readers.js';
+import { compileGlobs, expandBraces, loadPostFiles, parsePostFile, postIdentity } from '../src/post-files.js';
 import type { Git } from '../src/select.js';
 import { templateVariables } from '../src/templates.js';
 
@@ -201,7 +202,8 @@ describe('loading post files from the workspace', () => {
     writeFileSync(join(workspace, path), content);
   };
   const load = (settings: Partial<{ files: string[]; select: 'added' | 'all' }> = {}, eventName = 'workflow_dispatch', payload: EventPayload = {}) =>
-    loadPostFiles({ ctx: context(workspace, eventName, payload), settings: { files: ['posts/**/*.yml', 'posts/**/*.yaml'], select: 'all', ...settings }, git: noGit, api: noApi });
+    // Parsing and validation, read from the checkout (publishing reads the commit: post-files-e2e).
+    loadPostFiles({ ctx: context(workspace, eventName, payload), settings: { files: ['posts/**/*.yml', 'posts/**/*.yaml'], select: 'all', ...settings }, git: noGit, api: noApi, reader: worktreeReader(workspace) });
 
   beforeEach(() => {
     workspace = mkdtempSync(join(tmpdir(), 'lmpa-ws-'));

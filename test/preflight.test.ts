@@ -15,7 +15,7 @@ const ACCOUNT = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 function check(post: Record<string, unknown>, platform: Platform = 'bluesky', publisher: PublisherKind = 'letmepost', media: ResolvedMedia[] = []) {
   const account = publisher === 'letmepost' ? ACCOUNT : publisher;
   const def: PostDefinition = postSchema.parse({ targets: [{ platform, account }], ...post });
-  return preflight(def, { publisher, platform, account }, def.thread ?? [def.text ?? ''], media);
+  return preflight(def, { publisher, platform, account, maxThreadPosts: 10 }, def.thread ?? [def.text ?? ''], media);
 }
 
 describe('text length', () => {
@@ -152,7 +152,7 @@ describe('targets, first comments, media', () => {
 
   it('a letmepost target with a non-uuid account is refused', () => {
     const def = postSchema.parse({ text: 'hi', targets: [{ platform: 'bluesky', account: 'my-account' }] });
-    const problems = preflight(def, { publisher: 'letmepost', platform: 'bluesky', account: 'my-account' }, ['hi'], []);
+    const problems = preflight(def, { publisher: 'letmepost', platform: 'bluesky', account: 'my-account', maxThreadPosts: 10 }, ['hi'], []);
     expect(problems[0]?.message).toMatch(/neither a letmepost account id/);
   });
 });

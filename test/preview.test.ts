@@ -11,7 +11,7 @@ function target(label: string, text: string, overrides: Partial<PlannedTarget> =
 describe('the preview a reviewer sees', () => {
   it('renders the text, its length against the cap, the schedule and the key', () => {
     const md = renderPreview([target('posts/a.yml', 'Hello <world>', { scheduledAt: '2026-12-01T09:00:00.000Z' })]);
-    expect(md).toContain('> Hello \\<world\\>');
+    expect(md).toContain('```text\nHello <world>\n```');
     expect(md).toContain('13 / 300 ✅');
     expect(md).toContain('Scheduled for **2026-12-01T09:00:00.000Z** (UTC)');
     expect(md).toContain('`lmpa-f-bluesky-posts/a.yml`');
@@ -33,7 +33,7 @@ describe('the preview a reviewer sees', () => {
     const md = renderPreview([
       target('posts/m.yml', 'hi', { media: [{ kind: 'image', displayPath: 'img/a.png', size: 1_200_000, mimeType: 'image/png', width: 4, height: 3 }] }),
     ]);
-    expect(md).toContain('| img/a.png | image/png 4×3 | 1.20 MB | ⚠️ missing |');
+    expect(md).toContain('| `img/a.png` | image/png 4×3 | 1.20 MB | ⚠️ missing |');
   });
 
   it('stays under the job summary limit, saying how many posts were left out', () => {

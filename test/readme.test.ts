@@ -26,7 +26,7 @@ describe('README and action.yml agree', () => {
       .map((f) => read(join('src', String(f))))
       .join('\n');
     // Inputs are read through the one reader in inputs.ts: r.str('name'), r.bool('name') …
-    const names = new Set([...source.matchAll(/\br\.(?:str|text|bool|choice|seconds|url|yamlList)\('([a-z0-9-]+)'/g)].map((m) => m[1]!));
+    const names = new Set([...source.matchAll(/\br\.(?:str|text|bool|choice|seconds|count|url|yamlList)\('([a-z0-9-]+)'/g)].map((m) => m[1]!));
     // …and pairs of inputs naming one thing: strongRef(r, 'x-uri', 'x-cid').
     for (const m of source.matchAll(/\bstrongRef\(r, '([a-z0-9-]+)', '([a-z0-9-]+)'\)/g)) names.add(m[1]!).add(m[2]!);
     expect([...names].sort()).toEqual(Object.keys(action.inputs).sort());
@@ -34,7 +34,7 @@ describe('README and action.yml agree', () => {
 
   it('the outputs the code sets are the ones action.yml declares', async () => {
     const { buildOutputs } = await import('../src/report.js');
-    expect(Object.keys(buildOutputs([])).sort()).toEqual(Object.keys(action.outputs).sort());
+    expect(Object.keys(buildOutputs([]).outputs).sort()).toEqual(Object.keys(action.outputs).sort());
   });
 
   it('the README examples use only real inputs', () => {

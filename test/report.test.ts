@@ -13,18 +13,18 @@ describe('the outputs', () => {
     ['a thread resumed after its first post: this run posted the rest', [part(1, 3, true), part(2, 3, false), part(3, 3, false)], 'false'],
     ['a new thread', [part(1, 2, false), part(2, 2, false)], 'false'],
   ] as const)('replayed for %s is %s', (_, results, replayed) => {
-    expect(buildOutputs([...results]).replayed).toBe(replayed);
+    expect(buildOutputs([...results]).outputs.replayed).toBe(replayed);
   });
 
   it("give the target's own key, not the key a recovery or a later part was sent under", () => {
     const recovered: TargetResult = { label: 'inputs', publisher: 'letmepost', platform: 'bluesky', status: 'published', idempotencyKey: 'K-r1', targetKey: 'K', replayed: false, warnings: [] };
-    expect(buildOutputs([recovered])['idempotency-key']).toBe('K');
+    expect(buildOutputs([recovered]).outputs['idempotency-key']).toBe('K');
   });
 
   it('describe the first target that succeeded, and list every target in results', () => {
     const failed: TargetResult = { label: 'inputs', publisher: 'letmepost', platform: 'twitter', status: 'failed', idempotencyKey: 'X', replayed: false, warnings: [], error: 'down' };
     const ok = part(1, 1, false, { part: undefined });
-    const outputs = buildOutputs([failed, ok]);
+    const { outputs } = buildOutputs([failed, ok]);
     expect(outputs).toMatchObject({ status: 'published', uri: ok.uri, 'idempotency-key': 'K' });
     expect(JSON.parse(outputs.results).map((r: { status: string }) => r.status)).toEqual(['failed', 'published']);
   });

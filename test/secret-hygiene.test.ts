@@ -317,8 +317,9 @@ describe('github-token: hidden when the GitHub API echoes it', () => {
     github.reset();
     const result = await post('ledger-ok');
     expect(result.code, result.stdout).toBe(0);
-    expect(github.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
-    expect(statuses).toHaveLength(1);
+    // The ledger's read, the intent before the post, the post after it.
+    expect(github.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'POST']);
+    expect(statuses).toHaveLength(2);
     expectNoSecrets(result, { secrets: [GITHUB_TOKEN, LMP_TOKEN], masked: [GITHUB_TOKEN, LMP_TOKEN] });
   });
 

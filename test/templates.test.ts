@@ -71,7 +71,8 @@ describe('templates', () => {
     ['a null field has no value', release, '{{ release.body }}', '{{ release.body }}', /has no value in this release event/],
     ['GitHub expression syntax gets a hint', push, 'Built ${{ github.sha }}', '${{ github.sha }}', /GitHub Actions expression syntax.*drop the '\$'/],
     ['github.* context names point at the plain name', push, '{{ github.sha }}', '{{ github.sha }}', /Write \{\{ sha \}\} instead/],
-    ['an expression is not a placeholder', push, '{{ sha | upper }}', '{{ sha | upper }}', /is not a placeholder: write a name/],
+    ['an expression is not a placeholder', push, '{{ sha + 1 }}', '{{ sha + 1 }}', /is not a placeholder: write a name/],
+    ['an unknown filter is named, with the filters there are', push, '{{ sha | upper }}', '{{ sha | upper }}', /'upper' is not a filter; the filters are: truncate: N/],
     ['an unclosed placeholder', push, 'Oops {{ sha', '{{ sha', /has no closing '\}\}'/],
   ])('%s', (_name, context, template, placeholder, message) => {
     const [error, ...rest] = errors(renderTemplate(template, templateVariables(context)));
@@ -126,5 +127,43 @@ describe('templates', () => {
       const [error] = errors(renderTemplate('{{ release.tagname }}', templateVariables(pullRequest), { deferUnavailable: true }));
       expect(error!.message).toMatch(/not a known field of release\. Did you mean \{\{ release\.tag_name \}\}/);
     });
+  });
+});
+
+describe('only the event data is reachable', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'constructor.name', 'release.constructor', 'release.__proto__', 'repository.toString', 'valueOf'])(
+    '{{ %s }} is an unknown placeholder, never JavaScript internals',
+    (name) => {
+      const [error] = errors(renderTemplate(`x {{ ${name} }}`, templateVariables(release)));
+      expect(error?.message).toMatch(/is not a known placeholder|is not in this release event's (release|repository)/);
+    },
+  );
+});
+
+describe('the truncate filter', () => {
+  const body = 'Highlights: a faster sync engine, a new dashboard, and dozens of fixes from twelve contributors. Full notes below.';
+  const withBody = ctx('release', { release: { tag_name: 'v2', body } });
+
+  it.each([
+    [40, 'Highlights: a faster sync engine, a new…'],
+    [20, 'Highlights: a…'],
+    [200, body],
+  ])('{{ release.body | truncate: %i }} keeps whole words and ends with an ellipsis', (n, expected) => {
+    const out = text(renderTemplate(`{{ release.body | truncate: ${n} }}`, templateVariables(withBody)));
+    expect(out).toBe(expected);
+    expect([...new Intl.Segmenter().segment(out)].length).toBeLessThanOrEqual(n);
+  });
+
+  it('never cuts an emoji or a combined character in half', () => {
+    const emoji = ctx('release', { release: { body: '👩‍👩‍👧‍👦'.repeat(10) } });
+    expect(text(renderTemplate('{{ release.body | truncate: 4 }}', templateVariables(emoji)))).toBe('👩‍👩‍👧‍👦👩‍👩‍👧‍👦👩‍👩‍👧‍👦…');
+  });
+
+  it.each([
+    ['{{ release.body | truncate }}', /'truncate' needs a whole number of characters from 2 to 100000/],
+    ['{{ release.body | truncate: ten }}', /'truncate' needs a whole number/],
+    ['{{ release.body | shout }}', /'shout' is not a filter; the filters are: truncate: N/],
+  ])('%s is refused with what to write', (template, message) => {
+    expect(errors(renderTemplate(template, templateVariables(withBody)))[0]?.message).toMatch(message);
   });
 });

@@ -39,6 +39,15 @@ function transportCause(error: unknown): { timeout: boolean; code: string | unde
   return { timeout: false, code };
 }
 
+function refusedRedirect(error: unknown): PublishError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    if (current instanceof PublishError && current.code === 'redirect') return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function header(error: XRPCError, name: string): string | null {
   const headers = error.headers ?? {};
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name && typeof v === 'string') return v;
@@ -84,6 +93,9 @@ export function toPublishError(what: string, error: unknown, ctx: ErrorContext =
   const detail = error.message && error.message !== code ? `: ${error.message.replace(/\.$/, '')}` : '';
 
   if (status === NETWORK) {
+    // A refused redirect is not a network failure: nothing reached a server that could post.
+    const refused = refusedRedirect(error);
+    if (refused) return refused;
     const cause = transportCause(error);
     if (cause.timeout) {
       const seconds = ctx.timeoutMs !== undefined ? ` within ${Math.round(ctx.timeoutMs / 1000)} s` : '';

@@ -20,6 +20,7 @@ import { anchorOf, planPosts, type PlannedPost } from '../bluesky/post-plan.js';
 import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from '../bluesky/xrpc-errors.js';
 import { contentChangedWarning } from '../content-change.js';
 import { errorMessage, PublishError } from '../errors.js';
+import { RedirectRefused } from '../http.js';
 import { blueskyPostUrl } from '../links.js';
 import { imageDimensions, sniffMimeType, type ResolvedMedia } from '../media.js';
 import { BLUESKY_MAX_VIDEO_BYTES } from '../preflight.js';
@@ -80,16 +81,39 @@ interface Upload {
 
 type JsonRecord = Record<string, unknown>;
 
+/** The largest answer read from Bluesky; posts, sessions and records are a few KB. */
+const MAX_XRPC_ANSWER_BYTES = 4 * 1024 * 1024;
+
 /**
- * Passes the request time limit to every XRPC call (the SDK sends Requests, or URL + init),
- * shortened so that no request runs past the step's deadline.
+ * Every XRPC call (the SDK sends Requests, or URL + init): the request time limit, shortened so
+ * that no request runs past the step's deadline; no redirect followed (a login carries the app
+ * password in its body: a `bluesky-service` answering with a redirect to another host must not
+ * receive it there); and an answer capped in size.
  */
-function withTimeout(fetchImpl: typeof fetch, timeoutMs: number, deadline: number): typeof fetch {
-  return (input, init) => {
+export function guardedFetch(fetchImpl: typeof fetch, timeoutMs: number, deadline: number): typeof fetch {
+  return async (input, init) => {
     const signals = [AbortSignal.timeout(Math.max(1000, Math.min(timeoutMs, deadline - Date.now())))];
     const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     if (own) signals.push(own);
-    return fetchImpl(input, { ...init, signal: AbortSignal.any(signals) });
+    const response = await fetchImpl(input, { ...init, signal: AbortSignal.any(signals), redirect: 'manual' });
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new RedirectRefused(`Bluesky ${url.pathname.replace(/^\/xrpc\//, '')}`, url, response.headers.get('location') ?? '');
+    }
+    if (!response.body) return response;
+    // The SDK reads the body itself: hand it a stream that stops past the cap.
+    let total = 0;
+    const capped = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          total += chunk.byteLength;
+          if (total > MAX_XRPC_ANSWER_BYTES) controller.error(new PublishError(`Bluesky answered more than ${MAX_XRPC_ANSWER_BYTES.toLocaleString('en-US')} bytes to ${url.pathname}; not read`, { code: 'answer_too_big' }));
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(capped, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 
@@ -348,7 +372,7 @@ export class BlueskyPublisher implements Publisher {
   private reader(): Promise<Session | undefined> {
     this.readerPromise ??= (async () => {
       const { identifier, service, requestTimeoutMs } = this.config;
-      const agent = new AtpAgent({ service, fetch: withTimeout(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
+      const agent = new AtpAgent({ service, fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
       if (identifier.startsWith('did:')) return { agent, did: identifier };
       if (identifier.includes('@') || !identifier.includes('.')) return undefined;
       const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, ''), `resolving the account ${identifier}`).catch(() => undefined);
@@ -367,7 +391,7 @@ export class BlueskyPublisher implements Publisher {
     const { identifier, service, log, requestTimeoutMs } = this.config;
     const agent = new AtpAgent({
       service,
-      fetch: withTimeout(this.fetchImpl, requestTimeoutMs, this.config.deadline),
+      fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline),
       // Every token the session ever holds (login, refresh) is a secret.
       persistSession: (_event, session) => {
         registerSecret(session?.accessJwt);

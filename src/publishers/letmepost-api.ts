@@ -9,7 +9,7 @@
  * Idempotency-Key (a request is stored only once its handler finished).
  */
 import { compact, isObject, str } from '../json.js';
-import { redact } from '../secrets.js';
+import { clip, redact } from '../secrets.js';
 
 /** Error codes of the letmepost API. */
 export const Code = {
@@ -80,11 +80,11 @@ export function parseErrorEnvelope(body: Buffer): ErrorEnvelope | undefined {
 }
 
 /** The platform's own words, shortened: enough to act on, never a flood. */
-function platformSaid(value: unknown): string | undefined {
+export function platformSaid(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (!text || text === '{}' || text === '[]') return undefined;
-  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+  return clip(text, 300);
 }
 
 /** One line for the user: message, code and rule, the fix, the platform's words, the request id. Secrets scrubbed. */
@@ -118,6 +118,8 @@ export interface PostOutcome {
   warnings: string[];
   error?: ErrorEnvelope;
   replayed: boolean;
+  /** The server's id for the request (x-request-id), to quote when something is off. */
+  requestId?: string;
 }
 
 function warningsOf(value: unknown): string[] {

@@ -30,6 +30,7 @@ import {
   Code,
   describeApiError,
   parseErrorEnvelope,
+  platformSaid,
   readOutcome,
   readPostRows,
   Rule,
@@ -218,7 +219,8 @@ export class LetmepostPublisher implements Publisher {
     }
     if (status === 'failed' || status === 'rejected') {
       const e = outcome.error;
-      const what = e ? [e.code && `${e.code}${e.rule ? ` (rule ${e.rule})` : ''}`, e.message?.replace(/\.$/, ''), e.remediation && `Fix: ${e.remediation.replace(/\.$/, '')}`].filter(Boolean).join(': ') : '';
+      const said = e?.platformResponse !== undefined ? platformSaid(e.platformResponse) : undefined;
+      const what = e ? [e.code && `${e.code}${e.rule ? ` (rule ${e.rule})` : ''}`, e.message?.replace(/\.$/, ''), e.remediation && `Fix: ${e.remediation.replace(/\.$/, '')}`, said && `the platform said: ${said}`].filter(Boolean).join(': ') : '';
       const reason = what || (status === 'failed' ? 'the platform failed transiently' : 'the platform refused the post');
       const next = status === 'failed' ? ' This is transient: re-running the job retries it safely (no double post).' : '';
       throw new PublishError(redact(`letmepost reported status '${outcome.status}' for ${target.platform}: ${reason}.${next}${postId ? ` Post id:${postId.slice(9, -1)},` : ''} key ${key}.`), {
@@ -241,7 +243,7 @@ export class LetmepostPublisher implements Publisher {
       result.warnings.push(`the ${target.platform} options of this post are sent with it, but letmepost may not keep them for a scheduled post (its open-source server does not); post it unscheduled if they matter`);
     }
     if (!outcome.postId && !outcome.uri && (status === 'published' || status === 'queued')) {
-      result.warnings.push(`letmepost answered '${outcome.status}' without a post id or uri, so this post cannot be linked; check it in letmepost`);
+      result.warnings.push(`letmepost answered '${outcome.status}' without a post id or uri, so this post cannot be linked; check it in letmepost${outcome.requestId ? ` (request id ${outcome.requestId})` : ''}`);
     }
     return result;
   }
@@ -350,7 +352,9 @@ export class LetmepostPublisher implements Publisher {
           code: 'malformed_response',
         });
       }
-      return readOutcome(parsed, replayed);
+      const outcome = readOutcome(parsed, replayed);
+      if (requestId) outcome.requestId = requestId;
+      return outcome;
     }
 
     const envelope = parseErrorEnvelope(response.body);
@@ -439,8 +443,9 @@ export class LetmepostPublisher implements Publisher {
     const url = new URL(`${this.base}/v1/posts`);
     url.searchParams.set('platform', target.platform);
     url.searchParams.set('after', new Date(sentAt - LOOKBACK_MS).toISOString());
-    url.searchParams.set('limit', '200');
-    const response = await httpRequest('GET /v1/posts', url.href, { method: 'GET', headers: { Authorization: `Bearer ${this.config.token}` } }, Math.min(this.config.requestTimeoutMs, 30_000), this.config.fetch);
+    url.searchParams.set('limit', '50');
+    // Rows carry their media as sent (inline images included): a page can be large.
+    const response = await httpRequest('GET /v1/posts', url.href, { method: 'GET', headers: { Authorization: `Bearer ${this.config.token}` } }, Math.min(this.config.requestTimeoutMs, 30_000), this.config.fetch, { maxBytes: 64 * 1024 * 1024 });
     if (response.status !== 200) throw new Error(describeApiError(response.status, parseErrorEnvelope(response.body), response.headers.get('x-request-id')));
     // The server's clock may differ from this runner's: its Date header tells by how much.
     const serverDate = Date.parse(response.headers.get('date') ?? '');

@@ -29,6 +29,7 @@ import { PublishError, SCHEDULE_REFUSED } from '../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../http.js';
 import { childKey } from '../idempotency.js';
 import { mediaKindOf, sniffMimeType, type MediaKind, type ResolvedMedia } from '../media.js';
+import { runawayThreadMessage } from '../preflight.js';
 import { SplitError, splitIntoPosts } from '../thread-split.js';
 import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../retry.js';
 import { redact, registerSecret } from '../secrets.js';
@@ -173,6 +174,10 @@ export function planTexts(target: PlannedTarget, limits: Pick<InstanceLimits, 'm
   } catch (error) {
     if (!(error instanceof SplitError)) throw error;
     throw new PublishError(`The text is ${length} characters (${links}), over ${limitText}, and cannot be split into posts: ${error.message}`);
+  }
+  const max = target.maxThreadPosts ?? Number.POSITIVE_INFINITY;
+  if (parts.length > max) {
+    throw new PublishError(`The text ${runawayThreadMessage(countGraphemes(text), parts.length, max, `${host} (${limits.maxCharacters} characters a post)`)}; nothing was posted`, { code: 'rejected' });
   }
   if (target.scheduledAt !== undefined) {
     throw new PublishError(

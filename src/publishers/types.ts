@@ -39,6 +39,8 @@ export interface PlannedTarget {
   /** The commit the durable ledger records this post on (the inline post's commit, or the commit that added the post file). */
   ledgerCommit?: string;
   post: PostDefinition;
+  /** The most posts a long text may be split into (the `max-thread-posts` input). */
+  maxThreadPosts?: number;
   /** The error for a problem at a field of the post, naming the input or the file:line. */
   problem?(path: (string | number)[], message: string): InputError | PostFileError;
 }

@@ -4,7 +4,9 @@
  * bad-input.test.ts, and through the published JSON Schema by post-schema-json.test.ts.
  */
 import { DEFAULT_ACCOUNTS } from './fake-letmepost.js';
-import { png } from './images.js';
+import { mp4, png } from './images.js';
+
+const MP4_HEAD = mp4();
 
 export const TOKEN = 'lmp_test_secret_token';
 export const MASTODON_TOKEN = 'mastodon_test_secret_token';
@@ -18,7 +20,8 @@ export const INSTAGRAM = account('instagram');
 export const TIKTOK = account('tiktok');
 export const NEXT_YEAR = new Date().getUTCFullYear() + 1;
 
-export type Content = string | Buffer | { symlink: string };
+/** A file's content, a symlink, or a sparse file of `size` bytes that starts with `head` (costs no disk). */
+export type Content = string | Buffer | { symlink: string } | { sparse: number; head: Buffer };
 export type Files = Record<string, Content>;
 
 // ───────────────────────────── the cases ─────────────────────────────
@@ -88,6 +91,11 @@ export const inputCases: BadCase[] = [
   { name: 'X options without an X target', inputs: { ...LMP, 'x-quote-tweet-id': '1790000000000000002' }, at: { input: 'x-reply-to-tweet-id' }, fix: /is set, but no target posts to X \(Twitter\), so it would be ignored/ },
   { name: 'an unknown TikTok privacy', inputs: { ...LMP, platform: 'tiktok', 'account-id': TIKTOK, media: '- url: https://example.com/v.mp4\n  alt: A clip', 'tiktok-privacy': 'friends' }, at: { input: 'tiktok-privacy' }, fix: /is 'friends'; expected one of public_to_everyone, mutual_follow_friend, self_only/ },
   { name: 'both TikTok brand toggles', inputs: { ...LMP, platform: 'tiktok', 'account-id': TIKTOK, media: '- url: https://example.com/v.mp4\n  alt: A clip', 'tiktok-brand-content-toggle': 'true', 'tiktok-brand-organic-toggle': 'true' }, at: { input: 'tiktok-brand-organic-toggle' }, fix: /TikTok takes one of brandContentToggle and brandOrganicToggle, not both/ },
+  { name: 'a template reaching for what every JavaScript object inherits', inputs: { ...LMP, text: 'Built by {{ constructor }} {{ toString }}' }, at: { input: 'text' }, fix: /\{\{ constructor \}\} is not a known placeholder/ },
+  { name: 'a template reaching into an inherited property', inputs: { ...LMP, text: 'Hi {{ constructor.name }} and {{ __proto__ }}' }, at: { input: 'text' }, fix: /\{\{ constructor\.name \}\} is not a known placeholder/ },
+  { name: 'an unknown template filter', inputs: { ...LMP, text: 'Notes: {{ release.name | upcase }}' }, at: { input: 'text' }, fix: /'upcase' is not a filter; the filters are: truncate: N/ },
+  { name: 'a text that would be a runaway thread on Bluesky', inputs: { ...BSKY_DIRECT, text: 'Release notes line with some words in it. '.repeat(100) }, at: { input: 'text' }, fix: /would be a thread of 1[0-9] posts on Bluesky, more than 'max-thread-posts' \(10\); shorten it, give a 'thread' list .*truncate: 250/ },
+  { name: 'a local video over letmepost\'s upload limit (a sparse 300 MB file: refused before any upload)', assets: { 'assets/huge.mp4': { sparse: 300 * 1024 * 1024, head: MP4_HEAD } }, inputs: { ...LMP, platform: 'x', 'account-id': TWITTER, media: '- path: assets/huge.mp4\n  alt: A long demo' }, at: { input: 'media' }, fix: /is 314,572,800 bytes; X \(Twitter\) videos must be at most 209,715,200 bytes \(letmepost's upload limit\); shorten or recompress it/ },
   { name: 'an unknown platform', inputs: { ...LMP, platform: 'myspace' }, at: { input: 'platform' }, fix: /is 'myspace'; expected one of bluesky, twitter, .*mastodon/ },
   { name: 'a malformed account id', inputs: { ...LMP, 'account-id': 'acct_123' }, at: { input: 'account-id' }, fix: /is 'acct_123', which is not a uuid; copy the account id from the letmepost dashboard/ },
   { name: 'no letmepost-token for a letmepost post', inputs: { ...LMP, 'letmepost-token': '' }, at: { input: 'letmepost-token' }, fix: /is required to post through letmepost; add an API key as a repository secret and pass it/ },
@@ -135,7 +143,7 @@ export const fileCases: BadCase[] = [
   { name: 'a YAML alias bomb', beyondSchema: 'a YAML parser limit, not a schema rule', posts: { 'posts/bomb.yml': `${ALIAS_BOMB}\ntext: hi\n${LMP_TARGET}` }, at: { file: 'posts/bomb.yml', line: 2 }, fix: /uses YAML aliases \(\*name\) that expand to too much data .*write the values out instead/ },
   { name: 'a file over the size cap', beyondSchema: 'the size of the file, not its content', posts: { 'posts/huge.yml': `text: "${'a'.repeat(300 * 1024)}"\n${LMP_TARGET}` }, at: { file: 'posts/huge.yml', wholeFile: true }, fix: /is 301 KB; post files are limited to 256 KB — split the posts into several files/ },
   { name: 'a file that is not UTF-8', beyondSchema: 'the encoding of the file, not its content', posts: { 'posts/latin1.yml': Buffer.concat([Buffer.from('text: caf'), Buffer.from([0xe9]), Buffer.from(`\n${LMP_TARGET}`)]) }, at: { file: 'posts/latin1.yml', wholeFile: true }, fix: /is not UTF-8 text; save it as UTF-8/ },
-  { name: 'a post file that is a symlink out of the workspace', beyondSchema: 'where the file is, not its content', posts: { 'posts/link.yml': { symlink: '$OUTSIDE/secret.yml' } }, at: { file: 'posts/link.yml', wholeFile: true }, fix: /is a symlink that leads outside the workspace; post files must be files in the repository/ },
+  { name: 'a post file that is a symlink out of the workspace', beyondSchema: 'where the file is, not its content', posts: { 'posts/link.yml': { symlink: '$OUTSIDE/secret.yml' } }, at: { file: 'posts/link.yml', wholeFile: true }, fix: /is a symlink; post files must be files in the repository/ },
   { name: 'a document that is a list', posts: { 'posts/list.yml': `- text: hi\n  ${LMP_TARGET.replace(/\n(?=.)/g, '\n  ')}` }, at: { file: 'posts/list.yml', line: 1 }, fix: /This file is a list; each YAML document is one post: a mapping with text \(or thread\) and targets/ },
   { name: "an unknown field, with 'did you mean'", posts: { 'posts/typo.yml': `text: hi\n${LMP_TARGET}sheduledAt: "${NEXT_YEAR}-12-01T09:00:00Z"\n` }, at: { file: 'posts/typo.yml', line: 5 }, fix: /'sheduledAt' is not a field; did you mean 'scheduledAt'\?/ },
   { name: 'a number where text belongs', posts: { 'posts/number.yml': `text: 42\n${LMP_TARGET}` }, at: { file: 'posts/number.yml', line: 1 }, fix: /'text' is 42 \(a number\); expected text — put it in quotes: '42'/ },
