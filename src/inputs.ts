@@ -5,10 +5,10 @@
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { InputError } from './errors.js';
-import { KEY_PATTERN } from './idempotency.js';
-import { normalizePlatform, PLATFORMS } from './platforms.js';
-import { DIRECT_ACCOUNTS, mediaSchema, targetSchema, type PostInput } from './post-schema.js';
-import { closest } from './templates.js';
+import { KEY_PATTERN } from './plan/keys.js';
+import { normalizePlatform, PLATFORMS } from './model/platforms.js';
+import { DIRECT_ACCOUNTS, mediaSchema, targetSchema, type PostInput } from './model/post.js';
+import { closest } from './sources/templates.js';
 
 export const PUBLISHER_CHOICES = ['auto', 'letmepost', 'bluesky', 'mastodon'] as const;
 export type PublisherChoice = (typeof PUBLISHER_CHOICES)[number];

@@ -2,26 +2,26 @@
  * The action as a straight line: read inputs → plan (which posts, which targets, which
  * keys) → publish → report. The only place that talks to the runner and sets failure.
  */
-import { localCommitTime, payloadCommitTime } from './commit-time.js';
+import { localCommitTime, payloadCommitTime } from './plan/anchor.js';
 import { runContextFromEnv, type RunContext } from './context.js';
 import { errorMessage, InputError, PostFileError, PublishError, SCHEDULE_REFUSED } from './errors.js';
-import { GitHubRestClient } from './github-api.js';
+import { GitHubRestClient } from './io/github-api.js';
 import { inlineIssueToInputError, inputOfField, parseInputs, type Settings } from './inputs.js';
-import { commitStatusApi, contentFingerprint, Ledger, ledgerContext } from './ledger.js';
-import { planPost, type PostSource } from './plan.js';
-import { loadPostFiles } from './post-files.js';
-import { localGit } from './select.js';
-import { contentChangedWarning } from './content-change.js';
-import { postSchema, type PostInput } from './post-schema.js';
-import { scheduleLeadProblem } from './preflight.js';
-import { renderPreview } from './preview.js';
-import { createPublishers } from './publishers/index.js';
+import { commitStatusApi, contentFingerprint, Ledger, ledgerContext } from './ledger/ledger.js';
+import { planPost, type PostSource } from './plan/plan.js';
+import { loadPostFiles } from './sources/files.js';
+import { localGit } from './sources/select.js';
+import { contentChangedWarning } from './publishers/content-change.js';
+import { postSchema, type PostInput } from './model/post.js';
+import { scheduleLeadProblem } from './plan/preflight.js';
+import { renderPreview } from './report/preview.js';
+import { createPublishers } from './publishers/registry.js';
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
-import { buildOutputs, summaryTable } from './report.js';
-import { mdCode } from './markdown.js';
-import { runner, runnerLog } from './runner-output.js';
+import { buildOutputs, summaryTable } from './report/outputs.js';
+import { mdCode } from './report/markdown.js';
+import { runner, runnerLog } from './report/runner-output.js';
 import { redact, registerSecret, setSecretMasker } from './secrets.js';
-import { renderTemplate, templateVariables } from './templates.js';
+import { renderTemplate, templateVariables } from './sources/templates.js';
 
 /** Independent targets are published concurrently, but not all at once. */
 const CONCURRENCY = 4;

@@ -3,7 +3,7 @@
  * started on 127.0.0.1 by the suite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tidFromKey } from '../src/bluesky/tid.js';
+import { tidFromKey } from '../src/publishers/bluesky/tid.js';
 import { createRepo, FIRST_COMMIT_TIME } from './support/git-repo.js';
 import { runAction, type ActionRun } from './support/action.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';

@@ -2,17 +2,17 @@ import { XRPCError } from '@atproto/api';
 // A transitive dependency of @atproto/api: the reference TID implementation to check ours.
 import { TID } from '@atproto/common-web';
 import { describe, expect, it } from 'vitest';
-import { planPosts } from '../src/bluesky/post-plan.js';
-import { decodeEntities, parseOpenGraph } from '../src/bluesky/open-graph.js';
-import { applyMentions, describeMentions, detectFacets, firstLink, mentionedHandles } from '../src/bluesky/rich-text.js';
-import { splitThread } from '../src/bluesky/thread-split.js';
-import { decodeTid, encodeTid, isValidTid, tidFromKey } from '../src/bluesky/tid.js';
-import { loginError, rateLimitWaitMs, toPublishError } from '../src/bluesky/xrpc-errors.js';
+import { planPosts } from '../src/publishers/bluesky/records.js';
+import { decodeEntities, parseOpenGraph } from '../src/publishers/bluesky/open-graph.js';
+import { applyMentions, describeMentions, detectFacets, firstLink, mentionedHandles } from '../src/publishers/bluesky/rich-text.js';
+import { splitThread } from '../src/publishers/bluesky/thread-split.js';
+import { decodeTid, encodeTid, isValidTid, tidFromKey } from '../src/publishers/bluesky/tid.js';
+import { loginError, rateLimitWaitMs, toPublishError } from '../src/publishers/bluesky/xrpc-errors.js';
 import { PublishError } from '../src/errors.js';
-import { childKey } from '../src/idempotency.js';
-import type { PostDefinition } from '../src/post-schema.js';
+import { childKey } from '../src/plan/keys.js';
+import type { PostDefinition } from '../src/model/post.js';
 import { registerSecret } from '../src/secrets.js';
-import { countGraphemes, URL_PATTERN } from '../src/text-length.js';
+import { countGraphemes, URL_PATTERN } from '../src/text/length.js';
 
 const ANCHOR = Date.UTC(2025, 5, 1, 9, 30, 0); // 2025-06-01T09:30:00Z
 

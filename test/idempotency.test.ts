@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runContextFromEnv } from '../src/context.js';
-import { childKey, explicitKey, filePostKey, inlinePostKey, isValidKey } from '../src/idempotency.js';
+import { childKey, explicitKey, filePostKey, inlinePostKey, isValidKey } from '../src/plan/keys.js';
 import { REPO_ROOT, runnerEnv } from './support/action.js';
 
 const base = runContextFromEnv(runnerEnv('/ws'), {});

@@ -196,7 +196,7 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
     expect(first.code).toBe(0);
     const [bluesky] = results(first);
     // Someone else writes a "published" status under the ledger's context for a post that never was.
-    const { ledgerContext } = await import('../src/ledger.js');
+    const { ledgerContext } = await import('../src/ledger/ledger.js');
     gh.addStatus(sha, { state: 'success', context: ledgerContext({ platform: 'bluesky', idempotencyKey: `${bluesky!.idempotencyKey}` }), description: 'published uri=at://did:plc:evil/app.bsky.feed.post/3k2a id=x' });
     server.expireIdempotency();
     const rerun = await inline({ repo, gh, server, sha, attempt: 2 });

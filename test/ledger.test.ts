@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contentFingerprint, failureDescription, intentDescription, ledgerContext, ledgerDescription, resultFromStatus, trusted } from '../src/ledger.js';
-import type { PostDefinition } from '../src/post-schema.js';
+import { contentFingerprint, failureDescription, intentDescription, ledgerContext, ledgerDescription, resultFromStatus, trusted } from '../src/ledger/ledger.js';
+import type { PostDefinition } from '../src/model/post.js';
 import type { PlannedTarget, TargetResult } from '../src/publishers/types.js';
 
 const DID = 'did:plc:abcdefghijklmnopqrstuvwx';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageDimensions, resolveLocalMedia, sniffMimeType } from '../src/media.js';
+import { imageDimensions, resolveLocalMedia, sniffMimeType } from '../src/model/media.js';
 import { gifHeader, jpegHeader, png, webpVp8xHeader } from './support/images.js';
 
 describe('media type and size from the file header', () => {

@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runContextFromEnv, type EventPayload, type RunContext } from '../src/context.js';
 import { runnerEnv } from './support/action.js';
 import { InputError, PostFileError } from '../src/errors.js';
-import type { GitHubApi } from '../src/github-api.js';
-import { findPostFiles, MAX_POST_FILE_BYTES, worktreeReader } from '../src/post-file-readers.js';
-import { compileGlobs, expandBraces, loadPostFiles, parsePostFile, postIdentity } from '../src/post-files.js';
-import type { Git } from '../src/select.js';
-import { templateVariables } from '../src/templates.js';
+import type { GitHubApi } from '../src/io/github-api.js';
+import { findPostFiles, MAX_POST_FILE_BYTES, worktreeReader } from '../src/sources/readers.js';
+import { compileGlobs, expandBraces, loadPostFiles, parsePostFile, postIdentity } from '../src/sources/files.js';
+import type { Git } from '../src/sources/select.js';
+import { templateVariables } from '../src/sources/templates.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const TARGET = '  - platform: bluesky\n    account: bluesky\n';

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareLengths } from '../src/platform-length.js';
-import type { ResolvedMedia } from '../src/media.js';
-import { parseScheduledAt, preflight, scheduleLeadProblem } from '../src/preflight.js';
-import { postSchema, type PostDefinition } from '../src/post-schema.js';
+import { prepareLengths } from '../src/text/platform-length.js';
+import type { ResolvedMedia } from '../src/model/media.js';
+import { parseScheduledAt, preflight, scheduleLeadProblem } from '../src/plan/preflight.js';
+import { postSchema, type PostDefinition } from '../src/model/post.js';
 import type { PublisherKind } from '../src/publishers/types.js';
-import { countGraphemes, weightedLength } from '../src/text-length.js';
-import type { Platform } from '../src/platforms.js';
+import { countGraphemes, weightedLength } from '../src/text/length.js';
+import type { Platform } from '../src/model/platforms.js';
 
 beforeAll(() => prepareLengths(['twitter']));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { postSchema } from '../src/post-schema.js';
-import { renderPreview } from '../src/preview.js';
+import { postSchema } from '../src/model/post.js';
+import { renderPreview } from '../src/report/preview.js';
 import type { PlannedTarget } from '../src/publishers/types.js';
 
 function target(label: string, text: string, overrides: Partial<PlannedTarget> = {}): PlannedTarget {

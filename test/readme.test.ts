@@ -33,7 +33,7 @@ describe('README and action.yml agree', () => {
   });
 
   it('the outputs the code sets are the ones action.yml declares', async () => {
-    const { buildOutputs } = await import('../src/report.js');
+    const { buildOutputs } = await import('../src/report/outputs.js');
     expect(Object.keys(buildOutputs([]).outputs).sort()).toEqual(Object.keys(action.outputs).sort());
   });
 

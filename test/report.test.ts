@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetResult } from '../src/publishers/types.js';
-import { buildOutputs } from '../src/report.js';
+import { buildOutputs } from '../src/report/outputs.js';
 
 function part(n: number, of: number, replayed: boolean, extra: Partial<TargetResult> = {}): TargetResult {
   const key = n === 1 ? 'K' : `K-t${n}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PublishError } from '../src/errors.js';
-import { withRetries } from '../src/retry.js';
+import { withRetries } from '../src/io/retry.js';
 
 describe('retries', () => {
   it('log each attempt once, without repeating a prefix the error already carries', async () => {

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runContextFromEnv, type EventPayload, type RunContext } from '../src/context.js';
 import { runnerEnv } from './support/action.js';
 import { InputError, PostFileError } from '../src/errors.js';
-import { GitHubRestClient, parseLinkHeader } from '../src/github-api.js';
-import { loadPostFiles, type LoadedPosts } from '../src/post-files.js';
-import { fileHistory, localGit, parseNameStatus } from '../src/select.js';
+import { GitHubRestClient, parseLinkHeader } from '../src/io/github-api.js';
+import { loadPostFiles, type LoadedPosts } from '../src/sources/files.js';
+import { fileHistory, localGit, parseNameStatus } from '../src/sources/select.js';
 import { FakeGitHub } from './support/fake-github.js';
 import { createRepo, postYaml, type TempRepo } from './support/git-repo.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventPayload, RunContext } from '../src/context.js';
-import { renderTemplate, templateVariables, type RenderResult } from '../src/templates.js';
+import { renderTemplate, templateVariables, type RenderResult } from '../src/sources/templates.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 

@@ -4,9 +4,9 @@
  * into a guarantee on its platform.
  */
 import type { InputError, PostFileError } from '../errors.js';
-import type { ResolvedMedia } from '../media.js';
-import type { Platform } from '../platforms.js';
-import type { PostDefinition } from '../post-schema.js';
+import type { ResolvedMedia } from '../model/media.js';
+import type { Platform } from '../model/platforms.js';
+import type { PostDefinition } from '../model/post.js';
 
 export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon';
 

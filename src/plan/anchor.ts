@@ -1,0 +1,37 @@
+/**
+ * The time of a commit, for publishers that need a stable time per post (Bluesky record
+ * keys and createdAt): the same on every re-run, so a re-run writes the same record.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { RunContext } from '../context.js';
+
+const run = promisify(execFile);
+
+/** Commit time (epoch ms) from the local clone, if the commit is there. */
+export async function localCommitTime(workspace: string, sha: string): Promise<number | undefined> {
+  if (!/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;
+  try {
+    const { stdout } = await run('git', ['-C', workspace, 'show', '-s', '--format=%ct', sha], { timeout: 10_000 });
+    const seconds = Number(stdout.trim());
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Commit time from the event payload: push events carry their head commit's timestamp. */
+export function payloadCommitTime(ctx: Pick<RunContext, 'payload' | 'sha'>, sha: string): number | undefined {
+  const head = ctx.payload.head_commit as { id?: unknown; timestamp?: unknown } | undefined;
+  if (head && head.id === sha && typeof head.timestamp === 'string') {
+    const ms = Date.parse(head.timestamp);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  const commits = ctx.payload.commits;
+  if (Array.isArray(commits)) {
+    for (const c of commits as Array<{ id?: unknown; timestamp?: unknown }>) {
+      if (c.id === sha && typeof c.timestamp === 'string' && !Number.isNaN(Date.parse(c.timestamp))) return Date.parse(c.timestamp);
+    }
+  }
+  return undefined;
+}

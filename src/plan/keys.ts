@@ -1,0 +1,76 @@
+/**
+ * Idempotency keys: the same on every re-run of the same step, different for every
+ * genuinely different post (design §2). Publishers receive keys; they never derive them.
+ */
+import { createHash } from 'node:crypto';
+import type { RunContext } from '../context.js';
+
+export const MAX_KEY_LENGTH = 128;
+export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const PREFIX = 'lmpa';
+
+/** The target part of a key: the platform and the account it is posted as. */
+export interface KeyTarget {
+  platform: string;
+  account: string;
+}
+
+function digest(parts: readonly string[]): string {
+  // JSON framing keeps ('ab','c') and ('a','bc') apart.
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
+}
+
+function keyFor(kind: string, platform: string, parts: readonly string[]): string {
+  return `${PREFIX}-${kind}-${platform}-${digest(parts)}`;
+}
+
+/**
+ * Inline posts (from workflow inputs): repository + commit + workflow + job + step + target
+ * + the run. GitHub keeps `GITHUB_RUN_ID` for every re-run attempt of a run ("re-run all
+ * jobs", "re-run failed jobs", days later) and gives every new run a new one: a re-run finds
+ * its post, a second dispatch, a second release on one commit or the next cron tick is a new
+ * post. The run attempt is deliberately absent: a re-run must produce the same key.
+ * Matrix legs share the key on purpose: a matrix posts once.
+ *
+ * An inline post with a schedule is identified by what it is, not by who sent it:
+ * repository + workflow + job + step + target + its scheduled time (UTC). So a cron workflow
+ * that carries a fixed schedule posts it once when due, whatever run or commit sees it.
+ */
+export function inlinePostKey(ctx: Pick<RunContext, 'repository' | 'sha' | 'workflow' | 'job' | 'step' | 'runId'>, target: KeyTarget, scheduledAt?: string): string {
+  if (scheduledAt !== undefined) {
+    return keyFor('s', target.platform, ['scheduled', ctx.repository, ctx.workflow, ctx.job, ctx.step, target.platform, target.account, scheduledAt]);
+  }
+  return keyFor('in', target.platform, ['inline', ctx.repository, ctx.sha, ctx.workflow, ctx.job, ctx.step, ctx.runId, target.platform, target.account]);
+}
+
+/**
+ * File posts: repository + the post's identity (its `id`, else its path and document index)
+ * + target. Independent of the commit, so a later commit or a cron run sees the same key.
+ */
+export function filePostKey(repository: string, postIdentity: string, target: KeyTarget): string {
+  return keyFor('f', target.platform, ['file', repository, postIdentity, target.platform, target.account]);
+}
+
+/**
+ * A user-given key. With one target it is used as given; with several, each target gets the
+ * given key plus a short target suffix, since one key may carry only one post.
+ */
+export function explicitKey(given: string, target: KeyTarget, targetCount: number): string {
+  if (targetCount <= 1) return given;
+  const suffix = `-${target.platform}-${digest([target.platform, target.account]).slice(0, 8)}`;
+  return given.length + suffix.length <= MAX_KEY_LENGTH ? given + suffix : keyFor('x', target.platform, [given, target.platform, target.account]);
+}
+
+/**
+ * A key for a part of a post (the n-th post of a thread, a first comment) or for the next
+ * attempt after a replayed transient failure: deterministic, so re-runs find the same one.
+ */
+export function childKey(parent: string, part: string): string {
+  const suffix = `-${part}`;
+  if (parent.length + suffix.length <= MAX_KEY_LENGTH && /^[A-Za-z0-9_-]+$/.test(part)) return parent + suffix;
+  return `${PREFIX}-c-${digest([parent, part])}`;
+}
+
+export function isValidKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}

@@ -1,0 +1,49 @@
+/**
+ * Which records a Bluesky target becomes, before anything is sent: the posts of the thread
+ * (a long single text split, or the explicit thread), then the first comment — each with
+ * its own idempotency key and record key, derived from the target's key and its stable
+ * anchor time, so every run plans exactly the same record keys. `createdAt` is not planned:
+ * a record says when it was written (a backdated post sorts low in feeds and the Bluesky app
+ * labels it archived), and exactly-once rests on the record key, never on identical bytes.
+ */
+import { childKey } from '../../plan/keys.js';
+import type { PlannedTarget } from '../types.js';
+import { splitThread } from './thread-split.js';
+import { tidFromKey } from './tid.js';
+
+export interface PlannedPost {
+  /** 0-based position in writing order (thread posts, then the first comment). */
+  index: number;
+  kind: 'post' | 'first-comment';
+  /** '1/3' …, 'first-comment'; absent for a single post. */
+  part?: string;
+  key: string;
+  rkey: string;
+  text: string;
+}
+
+/** The stable time behind the record keys: the orchestrator's anchor, else the schedule. */
+export function anchorOf(target: Pick<PlannedTarget, 'anchorTime' | 'scheduledAt'>): number | undefined {
+  if (target.anchorTime !== undefined && Number.isFinite(target.anchorTime)) return Math.trunc(target.anchorTime);
+  if (target.scheduledAt !== undefined) {
+    const ms = Date.parse(target.scheduledAt);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return undefined;
+}
+
+export function planPosts(target: Pick<PlannedTarget, 'idempotencyKey' | 'texts' | 'firstComment' | 'post'>, anchorMs: number): PlannedPost[] {
+  const texts = target.texts.length === 1 ? splitThread(target.texts[0]!, { numbering: target.post.bluesky?.threadNumbering === true }) : target.texts;
+  const planned: PlannedPost[] = [];
+  const at = (index: number, kind: PlannedPost['kind'], key: string, text: string, part: string | undefined) => {
+    // Each later post's record key is 1 ms younger, so replies sort after what they answer.
+    const time = anchorMs + index;
+    planned.push({ index, kind, ...(part !== undefined ? { part } : {}), key, rkey: tidFromKey(key, time), text });
+  };
+  texts.forEach((text, i) => {
+    const key = i === 0 ? target.idempotencyKey : childKey(target.idempotencyKey, `t${i + 1}`);
+    at(i, 'post', key, text, texts.length > 1 ? `${i + 1}/${texts.length}` : undefined);
+  });
+  if (target.firstComment !== undefined) at(texts.length, 'first-comment', childKey(target.idempotencyKey, 'fc'), target.firstComment, 'first-comment');
+  return planned;
+}
