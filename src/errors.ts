@@ -16,6 +16,16 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * A problem at a field of a post, before anything is sent: the path of the field in the post
+ * model (['scheduledAt'], ['media', 2]) and a message that completes "Input 'x' …" or
+ * "file:line: 'x' …" — the value, what was expected, the fix.
+ */
+export interface FieldProblem {
+  path: (string | number)[];
+  message: string;
+}
+
 /** Where in a post file a problem is; lines and columns are 1-based. */
 export interface FilePosition {
   file: string;
@@ -74,4 +84,10 @@ export function errorMessage(error: unknown): string {
   } catch {
     return String(error);
   }
+}
+
+/** Quotes a user value for a message, shortened so a long text does not flood the log. */
+export function quote(value: string, max = 80): string {
+  const oneLine = value.replace(/\n/g, '\\n');
+  return `'${oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine}'`;
 }

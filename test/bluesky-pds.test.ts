@@ -19,6 +19,7 @@ import type { Log, PlannedTarget, TargetResult } from '../src/publishers/types.j
 import { redact } from '../src/secrets.js';
 import { countGraphemes } from '../src/text/length.js';
 import { mp4, png } from './support/images.js';
+import { plannedTarget, type TargetSpec } from './support/planned.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';
 
 const ANCHOR = Date.UTC(2025, 2, 14, 15, 9, 26);
@@ -122,18 +123,16 @@ describe('the direct Bluesky publisher against a real PDS', () => {
 
   function target(overrides: Partial<PlannedTarget> = {}, bluesky?: PostDefinition['bluesky']): PlannedTarget {
     const n = ++seq;
-    return {
+    return plannedTarget({
       label: `post-${n}`,
       publisher: 'bluesky',
       platform: 'bluesky',
-      account: 'bluesky',
       idempotencyKey: `lmpa-test-bluesky-${n}`,
       texts: [`Post number ${n} from the test suite`],
-      media: [],
       anchorTime: ANCHOR,
       post: { targets: [{ platform: 'bluesky', account: 'bluesky' }], media: [], ...(bluesky ? { bluesky } : {}) } as unknown as PostDefinition,
-      ...overrides,
-    };
+      ...(overrides as Partial<TargetSpec>),
+    });
   }
 
   /** A publisher as one run of the action would have it; `calls` lists every request sent. */

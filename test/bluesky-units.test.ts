@@ -13,6 +13,7 @@ import { childKey } from '../src/plan/keys.js';
 import type { PostDefinition } from '../src/model/post.js';
 import { registerSecret } from '../src/secrets.js';
 import { countGraphemes, URL_PATTERN } from '../src/text/length.js';
+import { keysOf } from './support/planned.js';
 
 const ANCHOR = Date.UTC(2025, 5, 1, 9, 30, 0); // 2025-06-01T09:30:00Z
 
@@ -151,10 +152,8 @@ describe('thread splitting', () => {
 });
 
 describe('planning the records of a target', () => {
-  const post = { targets: [{ platform: 'bluesky', account: 'bluesky' }], media: [] } as unknown as PostDefinition;
-
   it('gives each post its own key and record key, replies 1 ms after their parents, and the first comment last', () => {
-    const plan = planPosts({ idempotencyKey: 'K', texts: ['one', 'two', 'three'], firstComment: 'fc', post }, ANCHOR);
+    const plan = planPosts({ keys: keysOf('K'), texts: ['one', 'two', 'three'], firstComment: 'fc', options: {} }, ANCHOR);
     expect(plan.map((p) => [p.part, p.key])).toEqual([
       ['1/3', 'K'],
       ['2/3', childKey('K', 't2')],
@@ -168,7 +167,7 @@ describe('planning the records of a target', () => {
   });
 
   it('a single post has no part', () => {
-    expect(planPosts({ idempotencyKey: 'K', texts: ['one'], post }, ANCHOR)[0]?.part).toBeUndefined();
+    expect(planPosts({ keys: keysOf('K'), texts: ['one'], options: {} }, ANCHOR)[0]?.part).toBeUndefined();
   });
 });
 

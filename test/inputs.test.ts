@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseInputs } from '../src/inputs.js';
+import { parseInputs } from '../src/settings/settings.js';
 
 const ACCOUNT = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 

@@ -12,6 +12,7 @@ import { FakeGitHub } from './support/fake-github.js';
 import { startFakeMastodon, type FakeMastodon } from './support/fake-mastodon.js';
 import type { TempRepo } from './support/git-repo.js';
 import { startTestPds, type TestAccount, type TestPds } from './support/pds.js';
+import { keysOf } from './support/planned.js';
 import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, postRequests, pushEvent, REPOSITORY, results, type Event } from './support/scenario.js';
 
 const { letmepost, repository: newRepository, github, cleanup } = fixtures();
@@ -197,7 +198,7 @@ describe.concurrent('a post through letmepost with the ledger on', () => {
     const [bluesky] = results(first);
     // Someone else writes a "published" status under the ledger's context for a post that never was.
     const { ledgerContext } = await import('../src/ledger/ledger.js');
-    gh.addStatus(sha, { state: 'success', context: ledgerContext({ platform: 'bluesky', idempotencyKey: `${bluesky!.idempotencyKey}` }), description: 'published uri=at://did:plc:evil/app.bsky.feed.post/3k2a id=x' });
+    gh.addStatus(sha, { state: 'success', context: ledgerContext({ platform: 'bluesky', keys: keysOf(`${bluesky!.idempotencyKey}`) }), description: 'published uri=at://did:plc:evil/app.bsky.feed.post/3k2a id=x' });
     server.expireIdempotency();
     const rerun = await inline({ repo, gh, server, sha, attempt: 2 });
     expect(rerun.code, log(rerun)).toBe(0);

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { contentFingerprint, failureDescription, intentDescription, ledgerContext, ledgerDescription, resultFromStatus, trusted } from '../src/ledger/ledger.js';
 import type { PostDefinition } from '../src/model/post.js';
 import type { PlannedTarget, TargetResult } from '../src/publishers/types.js';
+import { keysOf, plannedTarget } from './support/planned.js';
 
 const DID = 'did:plc:abcdefghijklmnopqrstuvwx';
 const RKEY = '3n3fdqf6j3su3';
 const CID = 'bafyreia2zkhdzi3uaul2d2tzdledpkcsbtd7srcdx4fqemravlwnph4v2u';
 
 function target(platform: PlannedTarget['platform'], publisher: PlannedTarget['publisher']): PlannedTarget {
-  return { label: 'posts/launch.yml', publisher, platform, account: 'bluesky', idempotencyKey: `lmpa-f-${platform}-abc`, texts: ['hi'], media: [], post: {} as PostDefinition };
+  return plannedTarget({ label: 'posts/launch.yml', publisher, platform, account: 'bluesky', idempotencyKey: `lmpa-f-${platform}-abc`, texts: ['hi'] });
 }
 
 function result(t: PlannedTarget, fields: Partial<TargetResult>): TargetResult {
@@ -45,8 +46,8 @@ describe('the ledger entry (a commit status)', () => {
   });
 
   it('each target has its own context, named after the platform', () => {
-    const a = ledgerContext({ platform: 'bluesky', idempotencyKey: 'lmpa-f-bluesky-a' });
-    const b = ledgerContext({ platform: 'bluesky', idempotencyKey: 'lmpa-f-bluesky-b' });
+    const a = ledgerContext({ platform: 'bluesky', keys: keysOf('lmpa-f-bluesky-a') });
+    const b = ledgerContext({ platform: 'bluesky', keys: keysOf('lmpa-f-bluesky-b') });
     expect(a).toMatch(/^letmepost\/bluesky\/[0-9a-f]{12}$/);
     expect(a).not.toBe(b);
   });

@@ -19,6 +19,7 @@ import type { PlannedTarget } from '../src/publishers/types.js';
 import { weightedLength } from '../src/text/length.js';
 import { startFakeMastodon, type FakeMastodon, type FakeMastodonOptions, type RecordedRequest } from './support/fake-mastodon.js';
 import { png } from './support/images.js';
+import { plannedTarget, type TargetSpec } from './support/planned.js';
 
 const TOKEN = 'mastodon_test_secret_token';
 const KEY = 'lmpa-in-mastodon-Zk3v9QmT1pX8aLr2Wc5nB7yD0eH4jU6s';
@@ -76,7 +77,7 @@ function target(overrides: Partial<PlannedTarget> & { mastodon?: PostDefinition[
     media: [],
     ...(mastodon ? { mastodon } : {}),
   } as PostDefinition;
-  return { label: 'inputs', publisher: 'mastodon', platform: 'mastodon', account: 'mastodon', idempotencyKey: KEY, texts, media: [], post, ...rest };
+  return plannedTarget({ label: 'inputs', publisher: 'mastodon', platform: 'mastodon', idempotencyKey: KEY, texts, post, ...(rest as Partial<TargetSpec>) });
 }
 
 async function image(name: string, alt?: string): Promise<ResolvedMedia> {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { postSchema } from '../src/model/post.js';
 import { renderPreview } from '../src/report/preview.js';
 import type { PlannedTarget } from '../src/publishers/types.js';
+import { plannedTarget, type TargetSpec } from './support/planned.js';
 
 function target(label: string, text: string, overrides: Partial<PlannedTarget> = {}): PlannedTarget {
   const post = postSchema.parse({ text, targets: [{ platform: 'bluesky', account: 'bluesky' }] });
-  return { label, publisher: 'bluesky', platform: 'bluesky', account: 'bluesky', idempotencyKey: `lmpa-f-bluesky-${label}`, texts: [text], media: [], post, ...overrides };
+  return plannedTarget({ label, publisher: 'bluesky', platform: 'bluesky', idempotencyKey: `lmpa-f-bluesky-${label}`, texts: [text], post, ...(overrides as Partial<TargetSpec>) });
 }
 
 describe('the preview a reviewer sees', () => {

@@ -46,9 +46,8 @@ const CONTEXT_PREFIX = 'letmepost';
 const MAX_DESCRIPTION = 140;
 
 /** One context per post target: readable, and unique because the key is. */
-export function ledgerContext(target: Pick<PlannedTarget, 'platform' | 'idempotencyKey'>): string {
-  const id = createHash('sha256').update(target.idempotencyKey).digest('hex').slice(0, 12);
-  return `${CONTEXT_PREFIX}/${target.platform}/${id}`;
+export function ledgerContext(target: { platform: string; keys: Pick<PlannedTarget['keys'], 'ledgerId'> }): string {
+  return `${CONTEXT_PREFIX}/${target.platform}/${target.keys.ledgerId}`;
 }
 
 /** The signature of a status: not a secret (the key is in the log), but no other tool's text carries it. */
@@ -57,7 +56,7 @@ function signature(key: string, state: string, text: string): string {
 }
 
 /** A short fingerprint of what a target posts, so a re-run can tell that its text changed. */
-export function contentFingerprint(target: Pick<PlannedTarget, 'texts' | 'firstComment'>): string {
+export function contentFingerprint(target: { texts: readonly string[]; firstComment?: string | undefined }): string {
   return createHash('sha256').update(JSON.stringify([target.texts, target.firstComment ?? null])).digest('hex').slice(0, 6);
 }
 

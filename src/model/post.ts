@@ -6,6 +6,13 @@
 import * as z from 'zod';
 import { LETMEPOST_PLATFORMS, normalizePlatform, PLATFORM_ALIASES, PLATFORM_LIMITS, PLATFORMS, type Platform } from './platforms.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A letmepost account id is a uuid. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 /** Account names that select a direct adapter configured in the step instead of letmepost. */
 export const DIRECT_ACCOUNTS = ['bluesky', 'mastodon'] as const;
 

@@ -35,3 +35,35 @@ export function payloadCommitTime(ctx: Pick<RunContext, 'payload' | 'sha'>, sha:
   }
   return undefined;
 }
+
+/** Where a commit's time comes from; `why` says what failed when none answered. */
+export interface AnchorSource {
+  commitTime(sha: string): Promise<{ time: number } | { why: string }>;
+}
+
+/**
+ * A commit's time from the checkout, else the event payload, else the GitHub API (which needs
+ * only contents: read): an inline post needs no checkout. Each commit is asked once.
+ */
+export function commitTimes(ctx: Pick<RunContext, 'workspace' | 'payload' | 'sha'>, api: () => { commitTime(sha: string): Promise<number | undefined> }): AnchorSource {
+  const known = new Map<string, Promise<{ time: number } | { why: string }>>();
+  return {
+    commitTime(sha) {
+      let pending = known.get(sha);
+      if (!pending) {
+        pending = (async () => {
+          const local = (await localCommitTime(ctx.workspace, sha)) ?? payloadCommitTime(ctx, sha);
+          if (local !== undefined) return { time: local };
+          try {
+            const time = await api().commitTime(sha);
+            return time !== undefined ? { time } : { why: 'the GitHub API has no time for it' };
+          } catch (error) {
+            return { why: `the GitHub API answered: ${error instanceof Error ? error.message : String(error)}` };
+          }
+        })();
+        known.set(sha, pending);
+      }
+      return pending;
+    },
+  };
+}

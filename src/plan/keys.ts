@@ -1,9 +1,13 @@
 /**
- * Idempotency keys: the same on every re-run of the same step, different for every
- * genuinely different post (design §2). Publishers receive keys; they never derive them.
+ * Every idempotency key is made here, and only here: the same on every re-run of the same
+ * step, different for every genuinely different post (.github/ARCHITECTURE.md, "Identity").
+ * A planned target carries all the keys it may need — its own, one per post of a thread, its
+ * first comment's, the recovery keys after a replayed transient failure, the keys of the
+ * fallback request shape — so publishers use keys and never derive one.
  */
 import { createHash } from 'node:crypto';
 import type { RunContext } from '../context.js';
+import type { TargetKeys } from '../publishers/types.js';
 
 export const MAX_KEY_LENGTH = 128;
 export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -73,4 +77,20 @@ export function childKey(parent: string, part: string): string {
 
 export function isValidKey(key: string): boolean {
   return KEY_PATTERN.test(key);
+}
+
+/** How many times a re-run may move past a replayed transient failure to a fresh key. */
+export const MAX_RECOVERIES = 10;
+
+/** The keys of a target whose thread can have up to `posts` posts. */
+export function targetKeys(base: string, posts: number): TargetKeys {
+  const recoveries = Array.from({ length: MAX_RECOVERIES }, (_, i) => childKey(base, `r${i + 1}`));
+  return {
+    base,
+    parts: Array.from({ length: Math.max(1, posts) }, (_, i) => (i === 0 ? base : childKey(base, `t${i + 1}`))),
+    firstComment: childKey(base, 'fc'),
+    recoveries,
+    alternate: Object.fromEntries([base, ...recoveries].map((key) => [key, childKey(key, 'acct')])),
+    ledgerId: createHash('sha256').update(base).digest('hex').slice(0, 12),
+  };
 }

@@ -3,15 +3,16 @@
  * its idempotency key, its media resolved inside the workspace, and the preflight checks.
  * Every problem is collected (not thrown one at a time) so the user fixes them in one go.
  */
-import { dirname } from 'node:path';
 import type { RunContext } from '../context.js';
 import { InputError, PostFileError } from '../errors.js';
-import { explicitKey, filePostKey, inlinePostKey } from './keys.js';
+import { explicitKey, filePostKey, inlinePostKey, targetKeys } from './keys.js';
+import type { AnchorSource } from './anchor.js';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../model/media.js';
 import { prepareLengths } from '../text/platform-length.js';
-import { parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
-import type { PostDefinition, TargetDefinition } from '../model/post.js';
-import type { PlannedTarget, PublisherKind } from '../publishers/types.js';
+import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
+import type { PostDefinition } from '../model/post.js';
+import { descriptorFor } from '../publishers/registry.js';
+import type { PlannedTarget } from '../publishers/types.js';
 
 /** Where a post came from, and how to point at one of its fields in an error. */
 export interface PostSource {
@@ -21,6 +22,13 @@ export interface PostSource {
   baseDir: string;
   /** File posts: the post's identity for its key (its `id`, else path and document). */
   identity?: string;
+  /**
+   * The commit the post belongs to (the run's for an inline post; the one that added the
+   * file for a file post): the ledger records it there, and its time anchors record keys.
+   */
+  commit?: string;
+  /** That commit's time, when the source knows it (epoch ms). */
+  commitTime?: number;
   /** Builds the error for a problem at a field path of the post. */
   error(path: (string | number)[], message: string): InputError | PostFileError;
 }
@@ -31,12 +39,10 @@ export interface PlanOptions {
   idempotencyKey?: string;
   /** The `max-thread-posts` input. */
   maxThreadPosts: number;
-}
-
-export function publisherFor(target: TargetDefinition): PublisherKind {
-  if (target.account === 'bluesky') return 'bluesky';
-  if (target.account === 'mastodon') return 'mastodon';
-  return 'letmepost';
+  /** Commit times, for publishers that anchor record keys on one. */
+  anchors?: AnchorSource;
+  /** A missing anchor is an error (publishing); else a dry run shows provisional record keys. */
+  requireAnchor: boolean;
 }
 
 /** Resolves every media item of a post (local files inside the workspace, URLs as given). */
@@ -57,6 +63,26 @@ async function resolveMedia(post: PostDefinition, source: PostSource, workspace:
   return resolved.filter((m): m is ResolvedMedia => m !== undefined);
 }
 
+/**
+ * The stable time a publisher that derives record keys needs: the schedule, else the post's
+ * commit time. Missing when publishing: an error that says which permission or step to add.
+ */
+async function anchorTime(scheduledIso: string | undefined, source: PostSource, opts: PlanOptions): Promise<number | { error: InputError } | undefined> {
+  if (scheduledIso !== undefined) return Date.parse(scheduledIso);
+  if (source.commitTime !== undefined) return source.commitTime;
+  const sha = source.commit ?? opts.ctx.sha;
+  const found = opts.anchors && sha ? await opts.anchors.commitTime(sha) : { why: 'no commit to read it from' };
+  if ('time' in found) return found.time;
+  if (!opts.requireAnchor) return undefined;
+  return {
+    error: new InputError(
+      'github-token',
+      `Posting to Bluesky directly needs the time of the post's commit (${sha.slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and neither the checkout, the event nor the GitHub API gave it; ${found.why}. Give the job 'permissions: contents: read' and keep 'github-token' at its default, or add 'actions/checkout' before this step`,
+      'Missing commit time',
+    ),
+  };
+}
+
 /** Plans every target of one post; problems are appended to `errors`. */
 export async function planPost(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
   const before = errors.length;
@@ -64,49 +90,59 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
   const media = await resolveMedia(post, source, opts.ctx.workspace, errors);
   const texts = post.thread ?? [post.text ?? ''];
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
+  const scheduledIso = scheduled && 'iso' in scheduled ? scheduled.iso : undefined;
   const planned: PlannedTarget[] = [];
   const seen = new Set<string>();
   for (const p of unusedOptionProblems(post)) errors.push(source.error(p.path, p.message));
 
-  post.targets.forEach((target, index) => {
-    const publisher = publisherFor(target);
+  for (const [index, target] of post.targets.entries()) {
+    const publisher = descriptorFor(target);
     const id = `${target.platform}\u0000${target.account}`;
     if (seen.has(id)) {
       errors.push(source.error(['targets', index], `repeats ${target.platform} / ${target.account}; each target may appear once`));
-      return;
+      continue;
     }
     seen.add(id);
-    const problems: Problem[] = preflight(post, { publisher, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
+    const problems: Problem[] = preflight(post, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
       const err = source.error(p.path, p.message);
       if (!errors.slice(before).some((e) => e.message === err.message)) errors.push(err);
     }
     const keyTarget = { platform: target.platform, account: target.account };
-    const idempotencyKey =
+    const base =
       source.identity !== undefined
         ? filePostKey(opts.ctx.repository, source.identity, keyTarget)
         : opts.idempotencyKey !== undefined
           ? explicitKey(opts.idempotencyKey, keyTarget, post.targets.length)
-          : inlinePostKey(opts.ctx, keyTarget, scheduled && 'iso' in scheduled ? scheduled.iso : undefined);
-    const plannedTarget: PlannedTarget = {
+          : inlinePostKey(opts.ctx, keyTarget, scheduledIso);
+    let anchor: number | undefined;
+    if (publisher.needsAnchorTime) {
+      const found = await anchorTime(scheduledIso, source, opts);
+      if (typeof found === 'object') {
+        if (!errors.slice(before).some((e) => e.message === found.error.message)) errors.push(found.error);
+        continue;
+      }
+      anchor = found;
+    }
+    const commit = source.commit;
+    planned.push({
       label: source.label,
-      publisher,
+      publisher: publisher.kind,
       platform: target.platform,
       account: target.account,
-      idempotencyKey,
+      idempotencyKey: base,
+      keys: targetKeys(base, Math.max(texts.length, opts.maxThreadPosts)),
       texts,
       media,
-      post,
+      options: optionsFor(post, target.platform),
       maxThreadPosts: opts.maxThreadPosts,
+      ...(scheduledIso !== undefined ? { scheduledAt: scheduledIso, scheduledAtAsWritten: post.scheduledAt! } : {}),
+      ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}),
+      ...(anchor !== undefined ? { anchorTime: anchor } : {}),
+      ...(commit ? { ledgerCommit: commit } : {}),
       problem: (path, message) => source.error(path, message),
-    };
-    if (scheduled && 'iso' in scheduled) {
-      plannedTarget.scheduledAt = scheduled.iso;
-      plannedTarget.scheduledAtAsWritten = post.scheduledAt!;
-    }
-    if (post.firstComment !== undefined) plannedTarget.firstComment = post.firstComment;
-    planned.push(plannedTarget);
-  });
+    });
+  }
   return errors.length > before ? [] : planned;
 }

@@ -3,33 +3,17 @@
  * given a post, one of its targets, its resolved media and the time, it lists problems as
  * (field path, message) pairs; the caller names the input or file:line.
  */
-import { quote, isUuid } from '../inputs.js';
+import { quote, type FieldProblem } from '../errors.js';
 import type { ResolvedMedia } from '../model/media.js';
-import { LETMEPOST_PLATFORMS, PLATFORM_LIMITS, type Platform } from '../model/platforms.js';
+import { PLATFORM_LIMITS, type Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
-import type { PublisherKind } from '../publishers/types.js';
-import { splitThread } from '../publishers/bluesky/thread-split.js';
+import { descriptorOf, PUBLISHERS } from '../publishers/registry.js';
+import type { PlatformOptions, PublisherKind } from '../publishers/types.js';
 import { countingNote, platformLength } from '../text/platform-length.js';
 import { countGraphemes } from '../text/length.js';
 
-export interface Problem {
-  /** Path of the offending field in the post model, e.g. ['scheduledAt'] or ['media', 2]. */
-  path: (string | number)[];
-  /** Completes "Input 'x' …" / "file:line: 'x' …": says the value, what was expected, and the fix. */
-  message: string;
-}
-
-/** The shortest lead time each publisher accepts for a scheduled post. */
-export const MIN_SCHEDULE_LEAD_MS: Record<PublisherKind, number> = {
-  letmepost: 1000,
-  mastodon: 5 * 60 * 1000,
-  // Bluesky has no native scheduling: a post not yet due waits for a later run.
-  bluesky: Number.NEGATIVE_INFINITY,
-};
-
-export const BLUESKY_MAX_VIDEO_BYTES = 100 * 1024 * 1024;
-/** The largest file `POST /v1/media` takes. */
-export const LETMEPOST_UPLOAD_MAX_BYTES = 200 * 1024 * 1024;
+/** A problem at a field of the post (see FieldProblem). */
+export type Problem = FieldProblem;
 
 const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -86,38 +70,38 @@ export function scheduleLeadProblem(raw: string, publisher: PublisherKind, now: 
   const parsed = parseScheduledAt(raw);
   if ('error' in parsed) return parsed.error;
   const lead = Date.parse(parsed.iso) - now;
-  const min = MIN_SCHEDULE_LEAD_MS[publisher];
+  const min = descriptorOf(publisher).minScheduleLeadMs;
   if (lead >= min) return undefined;
   const need = min >= 60_000 ? `${min / 60_000} minutes` : `${min / 1000} s`;
   const example = new Date(Math.ceil((now + Math.max(min, 60_000) + 3600_000) / 3600_000) * 3600_000).toISOString().replace('.000', '');
   const when = lead < 0 ? 'in the past' : `only ${Math.round(lead / 1000)} s ahead`;
-  return `is ${quote(raw)} (${parsed.iso}), which is ${when}; ${publisher === 'mastodon' ? 'Mastodon schedules' : 'give a time'} at least ${need} ahead, in UTC (e.g. ${example}), or remove it to post now`;
+  return `is ${quote(raw)} (${parsed.iso}), which is ${when}; give a time at least ${need} ahead, in UTC (e.g. ${example}), or remove it to post now`;
 }
 
-/** Checks one post for one target. `texts` is the text or the thread. */
-export function preflight(post: PostDefinition, target: PreflightTarget, texts: string[], media: ResolvedMedia[]): Problem[] {
+/** "the direct Bluesky or Mastodon publisher": every publisher that posts threads. */
+function threadPublishers(): string {
+  const posting = PUBLISHERS.filter((d) => d.postsThreads);
+  const direct = posting.flatMap((d) => (d.directTo === undefined ? [] : [d.directTo]));
+  const others = posting.filter((d) => d.directTo === undefined).map((d) => d.title);
+  return [...others, ...(direct.length > 0 ? [`the direct ${direct.join(' or ')} publisher`] : [])].join(' or ');
+}
+
+/**
+ * Checks one post for one target: what the platform takes (PLATFORM_LIMITS), then what its
+ * publisher needs (its descriptor's own checks). `texts` is the text or the thread.
+ */
+export function preflight(post: PostDefinition, target: PreflightTarget, texts: readonly string[], media: readonly ResolvedMedia[]): Problem[] {
   const problems: Problem[] = [];
   const add = (path: (string | number)[], message: string) => problems.push({ path, message });
-  const { platform, publisher } = target;
+  const { platform } = target;
+  const publisher = descriptorOf(target.publisher);
   const limits = PLATFORM_LIMITS[platform];
   const targetIndex = post.targets.findIndex((t) => t.platform === platform && t.account === target.account);
   const targetPath = ['targets', Math.max(0, targetIndex)];
 
-  // Who serves the target.
-  if (publisher === 'letmepost') {
-    if (!(LETMEPOST_PLATFORMS as readonly string[]).includes(platform)) {
-      add(targetPath, `names platform '${platform}', which letmepost does not serve; use account 'mastodon' to post with the direct Mastodon publisher`);
-    }
-    if (!isUuid(target.account)) {
-      add(targetPath, `has account ${quote(target.account)}, which is neither a letmepost account id (a uuid) nor 'bluesky' / 'mastodon'; copy the id from the letmepost dashboard`);
-    }
-  } else if (publisher !== platform) {
-    add(targetPath, `uses the direct ${publisher} publisher for platform '${platform}'; it can only post to ${publisher}`);
-  }
-
   // Text.
-  if (post.thread !== undefined && publisher === 'letmepost') {
-    add(['thread'], `is a thread of ${post.thread.length} posts, but letmepost publishes one text per post; write one 'text', or post the thread with the direct Bluesky or Mastodon publisher`);
+  if (post.thread !== undefined && !publisher.postsThreads) {
+    add(['thread'], `is a thread of ${post.thread.length} posts, but ${publisher.title} publishes one text per post; write one 'text', or post the thread with ${threadPublishers()}`);
   }
   texts.forEach((text, i) => {
     const path = post.thread !== undefined ? ['thread', i] : ['text'];
@@ -125,18 +109,15 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
       add(path, `is empty; write the text to post`);
       return;
     }
-    // Direct publishers split a long single text into a thread; thread items must each fit.
-    const splits = post.thread === undefined && (publisher === 'bluesky' || publisher === 'mastodon');
-    if (splits && publisher === 'bluesky') {
-      const posts = splitThread(text, { numbering: post.bluesky?.threadNumbering === true }).length;
-      if (posts > target.maxThreadPosts) add(path, runawayThreadMessage(countGraphemes(text), posts, target.maxThreadPosts, 'Bluesky'));
+    // A single long text becomes a thread where the publisher splits it, up to max-thread-posts.
+    if (post.thread === undefined && publisher.postsThreads) {
+      const posts = publisher.splitCount?.(text, optionsFor(post, platform));
+      if (posts !== undefined && posts > target.maxThreadPosts) add(path, runawayThreadMessage(countGraphemes(text), posts, target.maxThreadPosts, limits.displayName));
     }
-    // The Mastodon limit is the instance's own, learnt from the server before sending.
-    if (splits || publisher === 'mastodon') return;
+    if (!publisher.checksTextCap) return;
     const length = platformLength(platform, text);
     if (length > limits.maxGraphemes) {
-      const urls = countingNote(platform);
-      add(path, `is ${length} characters${urls}, over ${limits.displayName}'s limit of ${limits.maxGraphemes} by ${length - limits.maxGraphemes}; shorten it${publisher === 'letmepost' && platform === 'bluesky' ? ", or post with the direct Bluesky publisher, which splits long text into a thread" : ''}`);
+      add(path, `is ${length} characters${countingNote(platform)}, over ${limits.displayName}'s limit of ${limits.maxGraphemes} by ${length - limits.maxGraphemes}; shorten it${publisher.textCapHint?.(platform) ?? ''}`);
     }
   });
 
@@ -147,10 +128,6 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     if ('error' in parsed) add(['scheduledAt'], parsed.error);
   }
 
-  if (post.scheduledAt !== undefined && publisher === 'mastodon' && texts.length > 1) {
-    add(['thread'], `is a thread, which Mastodon cannot schedule (a reply needs its parent to exist); post it unscheduled, or schedule a single text`);
-  }
-
   // First comment.
   if (post.firstComment !== undefined) {
     if (platform !== 'bluesky') add(['firstComment'], `is set, but first comments are supported on Bluesky only (this target is ${limits.displayName}); remove it or post it as a separate step`);
@@ -158,7 +135,7 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     else if (platformLength(platform, post.firstComment) > limits.maxGraphemes) add(['firstComment'], `is ${platformLength(platform, post.firstComment)} characters, over ${limits.displayName}'s limit of ${limits.maxGraphemes}; shorten it`);
   }
 
-  // Media.
+  // Media: what the platform takes; sizes before any upload (a 2 GB file is refused here, not streamed first).
   const images = media.filter((m) => m.kind === 'image');
   const videos = media.filter((m) => m.kind === 'video');
   if (limits.textOnly && media.length > 0) add(['media'], `has ${media.length} item(s), but ${limits.displayName} posts are text-only here; remove the media for this target`);
@@ -173,24 +150,23 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
     if (limits.maxAltText !== undefined && m.alt !== undefined && m.alt.length > limits.maxAltText) {
       add(['media', i, 'alt'], `for ${quote(name)} is ${m.alt.length} characters; ${limits.displayName} allows ${limits.maxAltText}; shorten it`);
     }
-    // Sizes are checked before any upload: a 2 GB file is refused here, not streamed first.
-    const cap = m.kind === 'image' ? limits.maxImageBytes : Math.min(limits.maxVideoBytes ?? Number.POSITIVE_INFINITY, publisher === 'letmepost' && m.path !== undefined ? LETMEPOST_UPLOAD_MAX_BYTES : Number.POSITIVE_INFINITY);
-    if (cap !== undefined && Number.isFinite(cap) && m.size !== undefined && m.size > cap && !(platform === 'bluesky' && publisher === 'bluesky' && m.kind === 'video')) {
-      const fix = m.kind === 'image' ? 'resize or recompress it' : 'shorten or recompress it';
-      add(['media', i], `${quote(name)} is ${m.size.toLocaleString('en-US')} bytes; ${limits.displayName} ${m.kind}s must be at most ${cap.toLocaleString('en-US')} bytes${cap === LETMEPOST_UPLOAD_MAX_BYTES ? " (letmepost's upload limit)" : ''}; ${fix}`);
-    }
-    if (platform === 'bluesky' && publisher === 'bluesky' && m.kind === 'video') {
-      if (m.mimeType !== undefined && m.mimeType !== 'video/mp4') add(['media', i], `${quote(name)} is ${m.mimeType}; Bluesky takes MP4 video; convert it`);
-      if (m.size !== undefined && m.size > BLUESKY_MAX_VIDEO_BYTES) add(['media', i], `${quote(name)} is ${m.size.toLocaleString('en-US')} bytes; Bluesky videos must be at most 100 MB`);
+    if (m.kind === 'image' && limits.maxImageBytes !== undefined && m.size !== undefined && m.size > limits.maxImageBytes) {
+      add(['media', i], `${quote(name)} is ${m.size.toLocaleString('en-US')} bytes; ${limits.displayName} images must be at most ${limits.maxImageBytes.toLocaleString('en-US')} bytes; resize or recompress it`);
     }
   });
 
   // Per-platform options.
   if (platform === 'pinterest' && !post.pinterest?.boardId) add(['pinterest'], `is missing: Pinterest needs a board; set the board id`);
-  if (platform === 'bluesky' && publisher === 'letmepost' && post.bluesky?.replyTo !== undefined && post.scheduledAt !== undefined) {
-    add(['bluesky', 'replyTo'], `cannot be combined with a scheduled post through letmepost (it refuses scheduled replies); post the reply now, or schedule it with the direct Bluesky publisher`);
-  }
+
+  // What the publisher itself needs.
+  problems.push(...publisher.checks({ post, platform, account: target.account, texts, media, targetPath }));
   return problems;
+}
+
+/** The options of a post that a target on `platform` takes. */
+export function optionsFor(post: PostDefinition, platform: Platform): PlatformOptions {
+  const field = (['bluesky', 'mastodon', 'twitter', 'tiktok', 'pinterest', 'threads'] as const).find((f) => f === platform);
+  return field !== undefined && post[field] !== undefined ? ({ [field]: post[field] } as PlatformOptions) : {};
 }
 
 /** Options for a platform no target posts to: a mistake, since they would be ignored. */

@@ -1,9 +1,11 @@
 /**
- * The seam between the orchestrator and the networks: one Publisher per network. A
- * publisher receives fully validated targets with their idempotency keys and turns the key
- * into a guarantee on its platform.
+ * The seam between the orchestration and the networks. Each publisher lives in its own folder
+ * with a descriptor — what it needs and guarantees, read by the orchestration instead of
+ * naming publishers — and a Publisher, which receives fully planned targets with their keys
+ * and turns the keys into a guarantee on its platform. A new publisher is one folder and one
+ * line in registry.ts.
  */
-import type { InputError, PostFileError } from '../errors.js';
+import type { FieldProblem, InputError, PostFileError } from '../errors.js';
 import type { ResolvedMedia } from '../model/media.js';
 import type { Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
@@ -17,32 +19,52 @@ export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon';
  */
 export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'failed' | 'rejected' | 'unknown';
 
-/** One post target ready to send: everything checked, nothing left to derive. */
+/** Every key a target may be sent under, derived from its own (made in plan/keys.ts only). */
+export interface TargetKeys {
+  /** The target's own key (and its first post's). */
+  readonly base: string;
+  /** The key of post i (0-based) of a thread: `parts[0]` is `base`. */
+  readonly parts: readonly string[];
+  readonly firstComment: string;
+  /** The keys a re-run moves to after a replayed transient failure, in order (r1, r2, …). */
+  readonly recoveries: readonly string[];
+  /** For `base` and each recovery key: the key of the same request in the fallback request shape. */
+  readonly alternate: Readonly<Record<string, string>>;
+  /** The target's id in the ledger's commit-status context. */
+  readonly ledgerId: string;
+}
+
+/** The per-platform options of a post, as its target's platform takes them (only that platform's). */
+export type PlatformOptions = Readonly<Pick<PostDefinition, 'bluesky' | 'mastodon' | 'twitter' | 'tiktok' | 'pinterest' | 'threads'>>;
+
+/** One post target ready to send: everything checked and derived, read-only. */
 export interface PlannedTarget {
   /** Human label for logs and the summary: the post file (and document) or 'inputs'. */
-  label: string;
-  publisher: PublisherKind;
-  platform: Platform;
+  readonly label: string;
+  readonly publisher: PublisherKind;
+  readonly platform: Platform;
   /** letmepost account id, or 'bluesky' / 'mastodon' for the direct adapters. */
-  account: string;
-  idempotencyKey: string;
+  readonly account: string;
+  /** The target's own key (`keys.base`). */
+  readonly idempotencyKey: string;
+  readonly keys: TargetKeys;
   /** The texts to post: one, or several for a thread. */
-  texts: string[];
-  media: ResolvedMedia[];
+  readonly texts: readonly string[];
+  readonly media: readonly ResolvedMedia[];
   /** UTC, with Z. */
-  scheduledAt?: string;
+  readonly scheduledAt?: string;
   /** The schedule as the user wrote it, for messages. */
-  scheduledAtAsWritten?: string;
-  firstComment?: string;
-  /** A stable time for platforms that need one (Bluesky record keys): epoch ms. */
-  anchorTime?: number;
+  readonly scheduledAtAsWritten?: string;
+  readonly firstComment?: string;
+  /** A stable time for publishers that need one (Bluesky record keys): epoch ms. */
+  readonly anchorTime?: number;
   /** The commit the durable ledger records this post on (the inline post's commit, or the commit that added the post file). */
-  ledgerCommit?: string;
-  post: PostDefinition;
+  readonly ledgerCommit?: string;
+  readonly options: PlatformOptions;
   /** The most posts a long text may be split into (the `max-thread-posts` input). */
-  maxThreadPosts?: number;
+  readonly maxThreadPosts: number;
   /** The error for a problem at a field of the post, naming the input or the file:line. */
-  problem?(path: (string | number)[], message: string): InputError | PostFileError;
+  problem(path: (string | number)[], message: string): InputError | PostFileError;
 }
 
 export interface TargetResult {
@@ -57,9 +79,9 @@ export interface TargetResult {
   cid?: string;
   id?: string;
   scheduledAt?: string;
-  /** The key this post was sent under (a thread's later posts and recoveries derive their own). */
+  /** The key this post was sent under (a thread's later posts and recoveries have their own). */
   idempotencyKey: string;
-  /** The target's own key, stable across runs: the base the part keys derive from. */
+  /** The target's own key, stable across runs. */
   targetKey?: string;
   replayed: boolean;
   warnings: string[];
@@ -81,4 +103,59 @@ export interface Publisher {
   publish(target: PlannedTarget): Promise<TargetResult[]>;
   /** The exact request(s) a publish would send, secrets redacted: shown by dry-run. */
   describe(target: PlannedTarget): Promise<unknown>;
+}
+
+/** What a publisher is made with, besides its own settings. */
+export interface PublisherEnv {
+  /** Epoch ms: no attempt starts after it. */
+  deadline: number;
+  log: Log;
+  requestTimeoutMs: number;
+}
+
+/** What preflight knows of a post and one of its targets, for a publisher's own checks. */
+export interface PreflightInput {
+  post: PostDefinition;
+  platform: Platform;
+  account: string;
+  texts: readonly string[];
+  media: readonly ResolvedMedia[];
+  /** The path of this target in the post (['targets', i]), for problems about who serves it. */
+  targetPath: (string | number)[];
+}
+
+/** What a publisher needs and guarantees: read by the orchestration, which never names publishers. */
+export interface PublisherDescriptor<S = unknown> {
+  readonly kind: PublisherKind;
+  /** For messages: 'letmepost', 'the direct Bluesky publisher'. */
+  readonly title: string;
+  /** The service a direct publisher posts to ('Bluesky'), for "the direct Bluesky or Mastodon publisher"; none for letmepost. */
+  readonly directTo?: string;
+  /** Whether a target goes through this publisher (its account says so). */
+  serves(target: { platform: Platform; account: string }): boolean;
+  /** How long the platform itself remembers a key (Infinity: for ever), and how to say it. */
+  readonly idempotencyWindowMs: number;
+  readonly idempotencyWindowText: string;
+  /** The same in a list of windows: 'letmepost 24 h'; none when the window never ends. */
+  readonly idempotencyWindowBrief?: string;
+  /** The shortest lead a scheduled time needs (-Infinity: no native scheduling, a later run posts when due). */
+  readonly minScheduleLeadMs: number;
+  /** It needs a stable time per post (derived record keys). */
+  readonly needsAnchorTime: boolean;
+  /** It posts threads: a `thread` list, and a long text split into posts. */
+  readonly postsThreads: boolean;
+  /** How many posts a long text becomes, when that is known before sending; undefined when the server decides. */
+  splitCount?(text: string, options: PlatformOptions): number;
+  /** Whether each text must fit the platform's cap before sending (else it is split, or the server's own limit decides). */
+  readonly checksTextCap: boolean;
+  /** A hint added to a too-long text's message, when it has one. */
+  textCapHint?(platform: Platform): string;
+  /** Its own checks of a post for one target (who it serves, media, options). */
+  checks(input: PreflightInput): FieldProblem[];
+  /** Its secret settings, registered with the runner so the log masks them. */
+  secrets(settings: S): Array<string | undefined>;
+  /** Missing credentials, as input errors. */
+  credentialErrors(settings: S): InputError[];
+  /** Makes the publisher (its SDK is loaded only now). */
+  create(settings: S, env: PublisherEnv): Promise<Publisher>;
 }

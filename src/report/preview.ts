@@ -22,7 +22,7 @@ function fit(target: PlannedTarget): string {
   const text = target.texts[0] ?? '';
   const length = platformLength(target.platform, text);
   if (target.publisher === 'bluesky' && length > limits.maxGraphemes) {
-    return `${length} / ${limits.maxGraphemes} → split into a thread of ${splitThread(text, { numbering: target.post.bluesky?.threadNumbering ?? false }).length}`;
+    return `${length} / ${limits.maxGraphemes} → split into a thread of ${splitThread(text, { numbering: target.options.bluesky?.threadNumbering ?? false }).length}`;
   }
   if (target.publisher === 'mastodon') return `${length} (the instance's limit is checked when posting; longer text becomes a thread)`;
   return `${length} / ${limits.maxGraphemes}${length > limits.maxGraphemes ? ' ❌ too long' : ' ✅'}`;

@@ -23,7 +23,7 @@ import { errorMessage, PublishError } from '../../errors.js';
 import { RedirectRefused } from '../../io/http.js';
 import { blueskyPostUrl } from '../links.js';
 import { imageDimensions, sniffMimeType, type ResolvedMedia } from '../../model/media.js';
-import { BLUESKY_MAX_VIDEO_BYTES } from '../../plan/preflight.js';
+import { BLUESKY_MAX_VIDEO_BYTES } from './descriptor.js';
 import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../../io/retry.js';
 import { redact, registerSecret } from '../../secrets.js';
 import type { Log, PlannedTarget, Publisher, TargetResult } from '../types.js';
@@ -192,8 +192,8 @@ export class BlueskyPublisher implements Publisher {
       const facets = detectFacets(post.text);
       const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: '<the time of the write>' };
       if (facets.length) record.facets = describeMentions(facets);
-      const replyTo = target.post.bluesky?.replyTo;
-      const root = replyTo ? (target.post.bluesky?.replyRoot ?? `<the root of the conversation of ${replyTo.uri}, read when publishing>`) : '{uri, cid} of post 1';
+      const replyTo = target.options.bluesky?.replyTo;
+      const root = replyTo ? (target.options.bluesky?.replyRoot ?? `<the root of the conversation of ${replyTo.uri}, read when publishing>`) : '{uri, cid} of post 1';
       if (post.index > 0) {
         const parent = post.kind === 'first-comment' ? 'post 1' : `post ${post.index}`;
         record.reply = { root, parent: `{uri, cid} of ${parent}` };
@@ -232,7 +232,7 @@ export class BlueskyPublisher implements Publisher {
         }),
       };
     }
-    const link = target.post.bluesky?.linkCard !== false ? firstLink(facets) : undefined;
+    const link = target.options.bluesky?.linkCard !== false ? firstLink(facets) : undefined;
     if (link) return { $type: 'app.bsky.embed.external', external: { uri: link, title: '<og:title of the page>', description: '<og:description of the page>', thumb: '<og:image, when it fetches>' }, note: 'fetched when publishing; no card if the page cannot be fetched' };
     return undefined;
   }
@@ -257,9 +257,9 @@ export class BlueskyPublisher implements Publisher {
       throw this.failure(error, target, plan, results);
     }
     // A reply to another post: the first post answers it, inside its conversation.
-    const replyTo = target.post.bluesky?.replyTo;
+    const replyTo = target.options.bluesky?.replyTo;
     const conversationWarnings: string[] = [];
-    let root: StrongRef | undefined = replyTo ? (target.post.bluesky?.replyRoot ?? (await this.conversationRoot(session, replyTo, conversationWarnings))) : undefined;
+    let root: StrongRef | undefined = replyTo ? (target.options.bluesky?.replyRoot ?? (await this.conversationRoot(session, replyTo, conversationWarnings))) : undefined;
     let parent: StrongRef | undefined = replyTo;
     let first: StrongRef | undefined;
     for (const post of plan) {
@@ -662,7 +662,7 @@ export class BlueskyPublisher implements Publisher {
 
   /** The first link's card; any failure means no card and a warning, never a failed post. */
   private async linkCardEmbed(session: Session, target: PlannedTarget, facets: ReturnType<typeof detectFacets>, warnings: string[]): Promise<JsonRecord | undefined> {
-    if (target.post.bluesky?.linkCard === false) return undefined;
+    if (target.options.bluesky?.linkCard === false) return undefined;
     const link = firstLink(facets);
     if (!link) return undefined;
     const timeoutMs = this.config.linkCardTimeoutMs ?? LINK_CARD_TIMEOUT_MS;

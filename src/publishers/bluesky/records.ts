@@ -6,7 +6,6 @@
  * a record says when it was written (a backdated post sorts low in feeds and the Bluesky app
  * labels it archived), and exactly-once rests on the record key, never on identical bytes.
  */
-import { childKey } from '../../plan/keys.js';
 import type { PlannedTarget } from '../types.js';
 import { splitThread } from './thread-split.js';
 import { tidFromKey } from './tid.js';
@@ -32,8 +31,8 @@ export function anchorOf(target: Pick<PlannedTarget, 'anchorTime' | 'scheduledAt
   return undefined;
 }
 
-export function planPosts(target: Pick<PlannedTarget, 'idempotencyKey' | 'texts' | 'firstComment' | 'post'>, anchorMs: number): PlannedPost[] {
-  const texts = target.texts.length === 1 ? splitThread(target.texts[0]!, { numbering: target.post.bluesky?.threadNumbering === true }) : target.texts;
+export function planPosts(target: Pick<PlannedTarget, 'keys' | 'texts' | 'firstComment' | 'options'>, anchorMs: number): PlannedPost[] {
+  const texts = target.texts.length === 1 ? splitThread(target.texts[0]!, { numbering: target.options.bluesky?.threadNumbering === true }) : target.texts;
   const planned: PlannedPost[] = [];
   const at = (index: number, kind: PlannedPost['kind'], key: string, text: string, part: string | undefined) => {
     // Each later post's record key is 1 ms younger, so replies sort after what they answer.
@@ -41,9 +40,9 @@ export function planPosts(target: Pick<PlannedTarget, 'idempotencyKey' | 'texts'
     planned.push({ index, kind, ...(part !== undefined ? { part } : {}), key, rkey: tidFromKey(key, time), text });
   };
   texts.forEach((text, i) => {
-    const key = i === 0 ? target.idempotencyKey : childKey(target.idempotencyKey, `t${i + 1}`);
+    const key = target.keys.parts[i]!;
     at(i, 'post', key, text, texts.length > 1 ? `${i + 1}/${texts.length}` : undefined);
   });
-  if (target.firstComment !== undefined) at(texts.length, 'first-comment', childKey(target.idempotencyKey, 'fc'), target.firstComment, 'first-comment');
+  if (target.firstComment !== undefined) at(texts.length, 'first-comment', target.keys.firstComment, target.firstComment, 'first-comment');
   return planned;
 }

@@ -18,7 +18,6 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PublishError, SCHEDULE_REFUSED } from '../../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../../io/http.js';
-import { childKey } from '../../plan/keys.js';
 import { isObject, parseJson, str } from '../../io/json.js';
 import { webUrl } from '../links.js';
 import type { ResolvedMedia } from '../../model/media.js';
@@ -42,7 +41,7 @@ import {
   type PostRow,
   type TargetOptions,
 } from './api.js';
-import type { Log, PlannedTarget, Publisher, TargetResult, TargetStatus } from '../types.js';
+import type { Log, PlannedTarget, PlatformOptions, Publisher, TargetResult, TargetStatus } from '../types.js';
 
 export interface LetmepostConfig {
   token: string;
@@ -59,8 +58,6 @@ export interface LetmepostConfig {
   confirmIntervalMs?: number;
 }
 
-/** How many times a re-run may move past a replayed transient failure to a fresh key. */
-const MAX_RECOVERIES = 10;
 
 /**
  * The server's own time limits (apps/api `platformFetch`: 30 s per platform call, no retries,
@@ -94,8 +91,8 @@ export function handlerBoundMs(target: Pick<PlannedTarget, 'media' | 'firstComme
   return 2 * PLATFORM_CALL_MS + (target.firstComment !== undefined ? PLATFORM_CALL_MS : 0) + images * PLATFORM_CALL_MS + (video ? VIDEO_HANDLING_MS : 0) + HANDLER_MARGIN_MS;
 }
 
-/** The per-platform `options` of a target, in the server's shape; undefined when there are none. */
-export function optionsFor(platform: Platform, post: PlannedTarget['post']): TargetOptions | undefined {
+/** The per-platform `options` of a target, in the server's discriminated-union shape; undefined when there are none. */
+export function serverOptions(platform: Platform, post: PlatformOptions): TargetOptions | undefined {
   const fields: Record<string, string | boolean | undefined> = {};
   switch (platform) {
     case 'twitter':
@@ -157,7 +154,7 @@ export class LetmepostPublisher implements Publisher {
     const req: PostRequest = { accountId: target.account, platform: target.platform, text: target.texts[0] ?? '', media };
     if (target.firstComment !== undefined) req.firstComment = target.firstComment;
     if (target.scheduledAt !== undefined) req.scheduledAt = target.scheduledAt;
-    const options = optionsFor(target.platform, target.post);
+    const options = serverOptions(target.platform, target.options);
     if (options !== undefined) req.options = options;
     return req;
   }
@@ -197,10 +194,10 @@ export class LetmepostPublisher implements Publisher {
     let key = target.idempotencyKey;
     for (let recovery = 0; ; recovery++) {
       const sent = await this.send(target, req, key, uploaded);
-      if (sent.outcome.status === 'failed' && sent.outcome.replayed && recovery < MAX_RECOVERIES) {
+      if (sent.outcome.status === 'failed' && sent.outcome.replayed && recovery < target.keys.recoveries.length) {
         // The server replays a stored transient failure forever; a re-run recovers by moving
         // to a key derived from the original one, so the next re-run finds this same key.
-        const next = childKey(target.idempotencyKey, `r${recovery + 1}`);
+        const next = target.keys.recoveries[recovery]!;
         this.config.log.info(`${target.label} → ${target.platform}: an earlier run failed transiently under key ${key}; retrying under ${next}`);
         key = next;
         continue;
@@ -238,7 +235,7 @@ export class LetmepostPublisher implements Publisher {
     if (outcome.postId) result.id = outcome.postId;
     const scheduledAt = outcome.scheduledAt ?? (status === 'queued' ? target.scheduledAt : undefined);
     if (scheduledAt) result.scheduledAt = scheduledAt;
-    if (status === 'queued' && optionsFor(target.platform, target.post) !== undefined) {
+    if (status === 'queued' && serverOptions(target.platform, target.options) !== undefined) {
       // The open-source server (2026-06) drops per-target options when a queued post is published.
       result.warnings.push(`the ${target.platform} options of this post are sent with it, but letmepost may not keep them for a scheduled post (its open-source server does not); post it unscheduled if they matter`);
     }
@@ -270,7 +267,7 @@ export class LetmepostPublisher implements Publisher {
       }
     }
     // The first key holds the stored 400: the other shape goes under a key derived from it.
-    const derived = childKey(key, 'acct');
+    const derived = target.keys.alternate[key]!;
     return { outcome: await this.post(what, target, derived, accountBody(req), uploaded), key: derived };
   }
 

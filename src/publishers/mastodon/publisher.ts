@@ -10,7 +10,7 @@
  * Beyond the hour the action's ledger (design §3) has to catch a re-run.
  *
  * Threads. A text over the instance's limit becomes a thread: post i ≥ 2 is sent under
- * `childKey(key, 't<i>')` as a reply to post i − 1. Since every post has its own key, a
+ * its own key (planned with the target) as a reply to post i − 1. Since every post has its own key, a
  * re-run after a failure midway gets the posts already written back from Mastodon and
  * continues from the first one missing.
  *
@@ -27,7 +27,6 @@ import { contentChangedWarning } from '../content-change.js';
 import { fetchLimited, LimitedFetchError } from '../../io/fetch-limited.js';
 import { PublishError, SCHEDULE_REFUSED } from '../../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../../io/http.js';
-import { childKey } from '../../plan/keys.js';
 import { mediaKindOf, sniffMimeType, type MediaKind, type ResolvedMedia } from '../../model/media.js';
 import { runawayThreadMessage } from '../../plan/preflight.js';
 import { SplitError, splitIntoPosts } from '../../text/thread-split.js';
@@ -145,7 +144,7 @@ export function rateLimitWaitMs(headers: Headers, now = Date.now()): number | un
 
 /** The texts of the statuses to post: the thread, the text, or the text split to fit. */
 export function planTexts(target: PlannedTarget, limits: Pick<InstanceLimits, 'maxCharacters' | 'urlWeight'>, host: string): string[] {
-  const spoiler = target.post.mastodon?.spoilerText ?? '';
+  const spoiler = target.options.mastodon?.spoilerText ?? '';
   // Mastodon counts the content warning and the text together.
   const budget = limits.maxCharacters - countGraphemes(spoiler);
   const limitText = `${host}'s limit of ${limits.maxCharacters} characters${spoiler ? ` (${budget} once the ${countGraphemes(spoiler)}-character content warning is counted)` : ''}`;
@@ -163,7 +162,7 @@ export function planTexts(target: PlannedTarget, limits: Pick<InstanceLimits, 'm
     if (target.scheduledAt !== undefined) {
       throw new PublishError(`Mastodon cannot schedule a thread (a reply needs the status it answers to exist); post the thread now, or schedule a single text`);
     }
-    return target.texts;
+    return [...target.texts];
   }
   const text = target.texts[0] ?? '';
   const length = weightedLength(text, limits.urlWeight);
@@ -448,12 +447,12 @@ export class MastodonPublisher implements Publisher {
 
   /** The key of post i (0-based) of the thread: the target's own for the first. */
   private keyOf(target: PlannedTarget, i: number): string {
-    return i === 0 ? target.idempotencyKey : childKey(target.idempotencyKey, `t${i + 1}`);
+    return target.keys.parts[i] ?? target.keys.parts[target.keys.parts.length - 1]!;
   }
 
   /** The JSON body of a status: fields in a fixed order, so the same post is the same bytes. */
   private statusBody(target: PlannedTarget, text: string, mediaIds: string[], inReplyToId: string | undefined): string {
-    const options = target.post.mastodon ?? {};
+    const options = target.options.mastodon ?? {};
     return JSON.stringify(
       compact({
         status: text,

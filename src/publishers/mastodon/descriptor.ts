@@ -1,0 +1,51 @@
+/**
+ * The direct Mastodon publisher (target account `mastodon`): the instance replays a status
+ * posted under the same Idempotency-Key for about an hour. Long text becomes a thread (the
+ * instance's own limit decides); native scheduling, five minutes ahead at least.
+ */
+import { InputError, type FieldProblem } from '../../errors.js';
+import type { PublisherDescriptor } from '../types.js';
+
+export interface MastodonSettings {
+  server?: string;
+  token?: string;
+}
+
+export const mastodon: PublisherDescriptor<MastodonSettings> = {
+  kind: 'mastodon',
+  title: 'the direct Mastodon publisher',
+  directTo: 'Mastodon',
+  serves: (target) => target.account === 'mastodon',
+  idempotencyWindowMs: 3600_000,
+  idempotencyWindowText: 'about an hour',
+  idempotencyWindowBrief: 'Mastodon ~1 h',
+  minScheduleLeadMs: 5 * 60_000,
+  needsAnchorTime: false,
+  postsThreads: true,
+  checksTextCap: false,
+
+  checks({ post, platform, texts, targetPath }) {
+    const problems: FieldProblem[] = [];
+    if (platform !== 'mastodon') problems.push({ path: targetPath, message: `uses the direct mastodon publisher for platform '${platform}'; it can only post to mastodon` });
+    if (post.scheduledAt !== undefined && texts.length > 1) {
+      problems.push({ path: ['thread'], message: 'is a thread, which Mastodon cannot schedule (a reply needs its parent to exist); post it unscheduled, or schedule a single text' });
+    }
+    return problems;
+  },
+
+  secrets: (settings) => [settings.token],
+
+  credentialErrors(settings) {
+    const errors: InputError[] = [];
+    if (!settings.server) errors.push(new InputError('mastodon-server', "Input 'mastodon-server' is required to post to Mastodon; set it to your instance's URL, e.g. https://mastodon.social"));
+    if (!settings.token) {
+      errors.push(new InputError('mastodon-token', "Input 'mastodon-token' is required to post to Mastodon; create an application with the write:statuses and write:media scopes in your instance's Development settings and pass its access token as a secret"));
+    }
+    return errors;
+  },
+
+  async create(settings, env) {
+    const { MastodonPublisher } = await import(/* webpackMode: "eager" */ './publisher.js');
+    return new MastodonPublisher({ server: settings.server ?? '', token: settings.token ?? '', requestTimeoutMs: env.requestTimeoutMs, deadline: env.deadline, log: env.log });
+  },
+};
