@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { planPosts } from '../src/publishers/bluesky/records.js';
 import { decodeEntities, parseOpenGraph } from '../src/publishers/bluesky/open-graph.js';
 import { applyMentions, describeMentions, detectFacets, firstLink, mentionedHandles } from '../src/publishers/bluesky/rich-text.js';
-import { splitThread } from '../src/publishers/bluesky/thread-split.js';
+import { splitThread } from '../src/publishers/bluesky/split.js';
 import { decodeTid, encodeTid, isValidTid, tidFromKey } from '../src/publishers/bluesky/tid.js';
 import { loginError, rateLimitWaitMs, toPublishError } from '../src/publishers/bluesky/xrpc-errors.js';
 import { PublishError } from '../src/errors.js';

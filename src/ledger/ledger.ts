@@ -21,7 +21,7 @@ import { errorMessage } from '../errors.js';
 import { GitHubApiError, type GitHubRestClient } from '../io/github-api.js';
 import { blueskyAtUri, blueskyPostUrl } from '../publishers/links.js';
 import type { Log, PlannedTarget, TargetResult, TargetStatus } from '../publishers/types.js';
-import { sleep } from '../io/retry.js';
+import { retry, SYSTEM_CLOCK, type Clock } from '../io/retry.js';
 
 export interface CommitStatus {
   context: string;
@@ -162,7 +162,7 @@ export class Ledger {
     private readonly log: Log,
     /** Epoch ms: no retry waits past the step's deadline. */
     private readonly deadline = Number.POSITIVE_INFINITY,
-    private readonly wait: (ms: number) => Promise<void> = sleep,
+    private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
 
   get enabled(): boolean {
@@ -175,17 +175,15 @@ export class Ledger {
     this.log.warning(message);
   }
 
-  private async retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        const delay = RETRY_DELAY_MS * attempt;
-        if (!transient(error) || attempt >= ATTEMPTS || Date.now() + delay >= this.deadline) throw error;
-        this.log.info(`${what}: ${errorMessage(error)}; attempt ${attempt + 1} of ${ATTEMPTS} in ${delay / 1000} s`);
-        await this.wait(delay);
-      }
-    }
+  private retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return retry(call, {
+      maxAttempts: ATTEMPTS,
+      deadline: this.deadline,
+      clock: this.clock,
+      retryable: transient,
+      delayMs: (attempt) => RETRY_DELAY_MS * attempt,
+      onRetry: (error, attempt, delay) => this.log.info(`${what}: ${errorMessage(error)}; attempt ${attempt + 1} of ${ATTEMPTS} in ${delay / 1000} s`),
+    });
   }
 
   /** All statuses of a commit, fetched once per commit per run, shared by its targets. */

@@ -40,12 +40,16 @@ export interface PlatformLimits {
   maxAltText?: number;
   requiresMedia?: boolean;
   textOnly?: boolean;
+  /** A post takes images or one video, never both. */
+  imagesOrVideo?: boolean;
+  /** A first comment (a reply of the author's own) can follow the post. */
+  firstComment?: boolean;
   displayName: string;
 }
 
 export const PLATFORM_LIMITS: Readonly<Record<Platform, PlatformLimits>> = {
   // Media sizes: what letmepost's publishers accept (its open-source server, 2026-06).
-  bluesky: { displayName: 'Bluesky', maxGraphemes: 300, maxImages: 4, maxImageBytes: 1_000_000, maxVideos: 1, maxVideoBytes: 100_000_000, maxAltText: 2000 },
+  bluesky: { displayName: 'Bluesky', firstComment: true, imagesOrVideo: true, maxGraphemes: 300, maxImages: 4, maxImageBytes: 1_000_000, maxVideos: 1, maxVideoBytes: 100_000_000, maxAltText: 2000 },
   twitter: { displayName: 'X (Twitter)', maxGraphemes: 280, urlWeight: 23, maxImages: 4, maxImageBytes: 5_000_000, maxVideos: 1, maxVideoBytes: 512_000_000 },
   threads: { displayName: 'Threads', maxGraphemes: 500, maxImages: 10, maxImageBytes: 8_000_000, maxVideos: 1, maxVideoBytes: 1_000_000_000 },
   linkedin: { displayName: 'LinkedIn', maxGraphemes: 3000, maxImages: 0, maxVideos: 0, textOnly: true },
@@ -53,5 +57,5 @@ export const PLATFORM_LIMITS: Readonly<Record<Platform, PlatformLimits>> = {
   facebook: { displayName: 'Facebook', maxGraphemes: 63206, maxImages: 10, maxImageBytes: 4_000_000, maxVideos: 1, maxVideoBytes: 4_000_000_000 },
   instagram: { displayName: 'Instagram', maxGraphemes: 2200, maxImages: 10, maxImageBytes: 8_000_000, maxVideos: 1, maxVideoBytes: 1_000_000_000, requiresMedia: true },
   tiktok: { displayName: 'TikTok', maxGraphemes: 2200, maxImages: 35, maxVideos: 1, maxVideoBytes: 4 * 1024 * 1024 * 1024 },
-  mastodon: { displayName: 'Mastodon', maxGraphemes: 500, urlWeight: 23, maxImages: 4, maxVideos: 1, maxAltText: 1500 },
+  mastodon: { displayName: 'Mastodon', imagesOrVideo: true, maxGraphemes: 500, urlWeight: 23, maxImages: 4, maxVideos: 1, maxAltText: 1500 },
 };

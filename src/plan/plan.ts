@@ -67,7 +67,7 @@ async function resolveMedia(post: PostDefinition, source: PostSource, workspace:
  * The stable time a publisher that derives record keys needs: the schedule, else the post's
  * commit time. Missing when publishing: an error that says which permission or step to add.
  */
-async function anchorTime(scheduledIso: string | undefined, source: PostSource, opts: PlanOptions): Promise<number | { error: InputError } | undefined> {
+async function anchorTime(scheduledIso: string | undefined, source: PostSource, opts: PlanOptions, publisherTitle: string): Promise<number | { error: InputError } | undefined> {
   if (scheduledIso !== undefined) return Date.parse(scheduledIso);
   if (source.commitTime !== undefined) return source.commitTime;
   const sha = source.commit ?? opts.ctx.sha;
@@ -77,7 +77,7 @@ async function anchorTime(scheduledIso: string | undefined, source: PostSource, 
   return {
     error: new InputError(
       'github-token',
-      `Posting to Bluesky directly needs the time of the post's commit (${sha.slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and neither the checkout, the event nor the GitHub API gave it; ${found.why}. Give the job 'permissions: contents: read' and keep 'github-token' at its default, or add 'actions/checkout' before this step`,
+      `Posting with ${publisherTitle} needs the time of the post's commit (${sha.slice(0, 7) || 'unknown'}) to derive its record keys — that is what makes re-runs safe — and neither the checkout, the event nor the GitHub API gave it; ${found.why}. Give the job 'permissions: contents: read' and keep 'github-token' at its default, or add 'actions/checkout' before this step`,
       'Missing commit time',
     ),
   };
@@ -118,7 +118,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
           : inlinePostKey(opts.ctx, keyTarget, scheduledIso);
     let anchor: number | undefined;
     if (publisher.needsAnchorTime) {
-      const found = await anchorTime(scheduledIso, source, opts);
+      const found = await anchorTime(scheduledIso, source, opts, publisher.title);
       if (typeof found === 'object') {
         if (!errors.slice(before).some((e) => e.message === found.error.message)) errors.push(found.error);
         continue;

@@ -11,6 +11,7 @@ import { descriptorOf, PUBLISHERS } from '../publishers/registry.js';
 import type { PlatformOptions, PublisherKind } from '../publishers/types.js';
 import { countingNote, platformLength } from '../text/platform-length.js';
 import { countGraphemes } from '../text/length.js';
+import { runawayThreadMessage } from '../text/thread-split.js';
 
 /** A problem at a field of the post (see FieldProblem). */
 export type Problem = FieldProblem;
@@ -55,10 +56,6 @@ export interface PreflightTarget {
   maxThreadPosts: number;
 }
 
-/** What to say when a text would become a thread longer than `max-thread-posts`. */
-export function runawayThreadMessage(length: number, posts: number, max: number, where: string): string {
-  return `is ${length.toLocaleString('en-US')} characters, which would be a thread of ${posts} posts on ${where}, more than 'max-thread-posts' (${max}); shorten it, give a 'thread' list of the posts you mean, shorten a long placeholder with a filter such as {{ release.body | truncate: 250 }}, or raise 'max-thread-posts'`;
-}
 
 /**
  * Whether a scheduled time is too soon for a publisher that schedules natively (letmepost
@@ -130,7 +127,7 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
 
   // First comment.
   if (post.firstComment !== undefined) {
-    if (platform !== 'bluesky') add(['firstComment'], `is set, but first comments are supported on Bluesky only (this target is ${limits.displayName}); remove it or post it as a separate step`);
+    if (!limits.firstComment) add(['firstComment'], `is set, but first comments are supported on ${firstCommentPlatforms()} only (this target is ${limits.displayName}); remove it or post it as a separate step`);
     else if (post.scheduledAt !== undefined) add(['firstComment'], `cannot be combined with a scheduled post (a reply needs its post to exist); remove the schedule or the first comment`);
     else if (platformLength(platform, post.firstComment) > limits.maxGraphemes) add(['firstComment'], `is ${platformLength(platform, post.firstComment)} characters, over ${limits.displayName}'s limit of ${limits.maxGraphemes}; shorten it`);
   }
@@ -143,7 +140,7 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
   if (!limits.textOnly) {
     if (images.length > limits.maxImages) add(['media'], `has ${images.length} images; ${limits.displayName} takes at most ${limits.maxImages}; remove ${images.length - limits.maxImages}`);
     if (videos.length > limits.maxVideos) add(['media'], `has ${videos.length} videos; ${limits.displayName} takes at most ${limits.maxVideos}`);
-    if ((platform === 'bluesky' || platform === 'mastodon') && images.length > 0 && videos.length > 0) add(['media'], `mixes images and a video; ${limits.displayName} takes either up to ${limits.maxImages} images or one video`);
+    if (limits.imagesOrVideo && images.length > 0 && videos.length > 0) add(['media'], `mixes images and a video; ${limits.displayName} takes either up to ${limits.maxImages} images or one video`);
   }
   media.forEach((m, i) => {
     const name = m.displayPath ?? m.url ?? `item ${i + 1}`;
@@ -163,9 +160,26 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
   return problems;
 }
 
+/** The post fields that hold one platform's options, each named after its platform. */
+const OPTION_FIELDS = ['bluesky', 'mastodon', 'twitter', 'tiktok', 'pinterest', 'threads'] as const satisfies ReadonlyArray<keyof PostDefinition & Platform>;
+
+/**
+ * The option fields refused when no target posts to their platform. Not `bluesky`: the
+ * inputs `link-card` and `thread-numbering` have defaults, so every inline post carries it.
+ */
+const UNUSED_CHECKED = ['twitter', 'tiktok', 'pinterest', 'threads', 'mastodon'] as const satisfies ReadonlyArray<(typeof OPTION_FIELDS)[number]>;
+
+/** "Bluesky": the platforms whose posts take a first comment. */
+function firstCommentPlatforms(): string {
+  return Object.values(PLATFORM_LIMITS)
+    .filter((l) => l.firstComment)
+    .map((l) => l.displayName)
+    .join(' and ');
+}
+
 /** The options of a post that a target on `platform` takes. */
 export function optionsFor(post: PostDefinition, platform: Platform): PlatformOptions {
-  const field = (['bluesky', 'mastodon', 'twitter', 'tiktok', 'pinterest', 'threads'] as const).find((f) => f === platform);
+  const field = OPTION_FIELDS.find((f) => f === platform);
   return field !== undefined && post[field] !== undefined ? ({ [field]: post[field] } as PlatformOptions) : {};
 }
 
@@ -173,14 +187,8 @@ export function optionsFor(post: PostDefinition, platform: Platform): PlatformOp
 export function unusedOptionProblems(post: PostDefinition): Problem[] {
   const problems: Problem[] = [];
   const platforms = new Set(post.targets.map((t) => t.platform));
-  const options: Array<[keyof PostDefinition, Platform]> = [
-    ['twitter', 'twitter'],
-    ['tiktok', 'tiktok'],
-    ['pinterest', 'pinterest'],
-    ['threads', 'threads'],
-    ['mastodon', 'mastodon'],
-  ];
-  for (const [field, platform] of options) {
+  for (const field of UNUSED_CHECKED) {
+    const platform = field;
     if (post[field] !== undefined && !platforms.has(platform)) {
       problems.push({ path: [field], message: `is set, but no target posts to ${PLATFORM_LIMITS[platform].displayName}, so it would be ignored; remove it, or add a ${platform} target` });
     }

@@ -6,6 +6,7 @@
  * line in registry.ts.
  */
 import type { FieldProblem, InputError, PostFileError } from '../errors.js';
+import type { Log } from '../io/log.js';
 import type { ResolvedMedia } from '../model/media.js';
 import type { Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
@@ -88,11 +89,7 @@ export interface TargetResult {
   error?: string;
 }
 
-export interface Log {
-  info(message: string): void;
-  warning(message: string): void;
-  debug(message: string): void;
-}
+export type { Log };
 
 export interface Publisher {
   readonly kind: PublisherKind;
@@ -148,6 +145,8 @@ export interface PublisherDescriptor<S = unknown> {
   splitCount?(text: string, options: PlatformOptions): number;
   /** Whether each text must fit the platform's cap before sending (else it is split, or the server's own limit decides). */
   readonly checksTextCap: boolean;
+  /** How the length is judged when the cap is not known before sending, for the preview. */
+  readonly lengthNote?: string;
   /** A hint added to a too-long text's message, when it has one. */
   textCapHint?(platform: Platform): string;
   /** Its own checks of a post for one target (who it serves, media, options). */

@@ -3,8 +3,8 @@
  * it will appear, its length against each target's cap, the thread split, media with alt
  * text and size, the schedule in UTC and the idempotency key.
  */
-import { splitThread } from '../publishers/bluesky/thread-split.js';
 import { PLATFORM_LIMITS } from '../model/platforms.js';
+import { descriptorOf } from '../publishers/registry.js';
 import type { PlannedTarget } from '../publishers/types.js';
 import { mdBlock, mdCode } from './markdown.js';
 import { redact } from '../secrets.js';
@@ -21,10 +21,9 @@ function fit(target: PlannedTarget): string {
   if (target.texts.length > 1) return `thread of ${target.texts.length}`;
   const text = target.texts[0] ?? '';
   const length = platformLength(target.platform, text);
-  if (target.publisher === 'bluesky' && length > limits.maxGraphemes) {
-    return `${length} / ${limits.maxGraphemes} → split into a thread of ${splitThread(text, { numbering: target.options.bluesky?.threadNumbering ?? false }).length}`;
-  }
-  if (target.publisher === 'mastodon') return `${length} (the instance's limit is checked when posting; longer text becomes a thread)`;
+  const publisher = descriptorOf(target.publisher);
+  if (publisher.splitCount && length > limits.maxGraphemes) return `${length} / ${limits.maxGraphemes} → split into a thread of ${publisher.splitCount(text, target.options)}`;
+  if (publisher.lengthNote !== undefined) return `${length} (${publisher.lengthNote})`;
   return `${length} / ${limits.maxGraphemes}${length > limits.maxGraphemes ? ' ❌ too long' : ' ✅'}`;
 }
 

@@ -8,7 +8,7 @@ import type { PublisherSettings } from '../publishers/registry.js';
 import { PUBLISHER_CHOICES, readInlinePost, type PublisherChoice } from '../sources/inline.js';
 import type { PostInput } from '../model/post.js';
 import { quote } from '../errors.js';
-import { InputReader, type GetInput } from './reader.js';
+import { InputReader, type GetInput } from '../io/input-reader.js';
 
 export { PUBLISHER_CHOICES, type PublisherChoice };
 export type { GetInput };

@@ -9,7 +9,7 @@ import type { RunContext } from '../context.js';
 import { normalizePlatform, PLATFORMS } from '../model/platforms.js';
 import { DIRECT_ACCOUNTS, isUuid, postSchema, type PostDefinition, type PostInput } from '../model/post.js';
 import type { PostSource } from '../plan/plan.js';
-import type { InputReader } from '../settings/reader.js';
+import type { InputReader } from '../io/input-reader.js';
 import { quote } from '../errors.js';
 import { describeIssue, joinIssue } from './schema-issues.js';
 import { renderTemplate, templateVariables } from './templates.js';

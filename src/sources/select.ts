@@ -1,5 +1,5 @@
 /**
- * Which post files a run handles (design §4), and the commit that added a post file.
+ * Which post files a run handles (ARCHITECTURE.md, What is published when), and the commit that added a post file.
  *
  * - `push`, select `added`: the post files ADDED in the pushed range. Edits and renames
  *   never re-post. Computed as GitHub does (`before...after`, i.e. from their merge base, so
@@ -22,6 +22,7 @@
  * moving a file and editing its text in one push publishes it, unless the post has an `id`.
  * A copy counts as added (a new post made from an old one must be published).
  */
+import { isObject, str } from '../io/json.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
@@ -81,12 +82,8 @@ const ZERO_SHA = /^0+$/;
 /** Events about a pull request: its post files are previewed, never published (they may come from a fork). */
 export const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
 
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 function record(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return isObject(value) ? value : {};
 }
 
 function short(sha: string): string {

@@ -1,6 +1,6 @@
 /**
  * `{{ … }}` placeholders in post texts, filled from the GitHub event and the run context
- * only — never from environment variables or secrets (design §1). Pure: the variables are
+ * only — never from environment variables or secrets (ARCHITECTURE.md, What is published when). Pure: the variables are
  * built once from a RunContext, and rendering is a function of a string and those variables.
  *
  * Grammar: `{{ name }}` or `{{ a.b.c }}` (letters, digits, `_`, `-`; dots between), with

@@ -113,3 +113,8 @@ export function splitIntoPosts(text: string, { limit, urlWeight, maxBytes = Numb
     if (String(parts.length).length <= digits) return parts.map((p, i) => `${p} ${i + 1}/${parts.length}`);
   }
 }
+
+/** What to say when a text would become a thread longer than `max-thread-posts`. */
+export function runawayThreadMessage(length: number, posts: number, max: number, where: string): string {
+  return `is ${length.toLocaleString('en-US')} characters, which would be a thread of ${posts} posts on ${where}, more than 'max-thread-posts' (${max}); shorten it, give a 'thread' list of the posts you mean, shorten a long placeholder with a filter such as {{ release.body | truncate: 250 }}, or raise 'max-thread-posts'`;
+}

@@ -5,7 +5,7 @@
  */
 import { InputError, quote, type FieldProblem } from '../../errors.js';
 import type { PublisherDescriptor } from '../types.js';
-import { splitThread } from './thread-split.js';
+import { splitThread } from './split.js';
 
 export interface BlueskySettings {
   identifier?: string;

@@ -24,7 +24,7 @@ import { RedirectRefused } from '../../io/http.js';
 import { blueskyPostUrl } from '../links.js';
 import { imageDimensions, sniffMimeType, type ResolvedMedia } from '../../model/media.js';
 import { BLUESKY_MAX_VIDEO_BYTES } from './descriptor.js';
-import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../../io/retry.js';
+import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
 import { redact, registerSecret } from '../../secrets.js';
 import type { Log, PlannedTarget, Publisher, TargetResult } from '../types.js';
 
@@ -144,13 +144,13 @@ export class BlueskyPublisher implements Publisher {
   /** Each media file or URL is loaded and uploaded once per run. */
   private readonly uploads = new Map<string, Promise<Upload>>();
   private readonly policy: RetryPolicy;
-  private readonly wait: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly config: BlueskyConfig) {
     registerSecret(config.appPassword);
     this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
-    this.wait = config.wait ?? sleep;
+    this.clock = clockWith(config.wait);
     this.fetchImpl = config.fetch ?? ((input, init) => fetch(input, init));
   }
 
@@ -410,7 +410,7 @@ export class BlueskyPublisher implements Publisher {
       },
       this.policy,
       log,
-      this.wait,
+      this.clock,
     );
     const session = agent.session;
     if (!session) throw new PublishError('Bluesky login answered without a session; re-run the job');
@@ -456,7 +456,7 @@ export class BlueskyPublisher implements Publisher {
       },
       this.policy,
       this.config.log,
-      this.wait,
+      this.clock,
     );
   }
 
@@ -633,7 +633,7 @@ export class BlueskyPublisher implements Publisher {
         },
         this.policy,
         this.config.log,
-        this.wait,
+        this.clock,
       );
     } else {
       throw new PublishError(`a media item has neither a path nor a url`);

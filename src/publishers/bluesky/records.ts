@@ -7,7 +7,7 @@
  * labels it archived), and exactly-once rests on the record key, never on identical bytes.
  */
 import type { PlannedTarget } from '../types.js';
-import { splitThread } from './thread-split.js';
+import { splitThread } from './split.js';
 import { tidFromKey } from './tid.js';
 
 export interface PlannedPost {

@@ -1,6 +1,6 @@
 /**
  * Record keys for Bluesky posts: TIDs derived from the post's idempotency key and a stable
- * time, so every run computes the same key for the same post (design §3).
+ * time, so every run computes the same key for the same post (ARCHITECTURE.md, Exactly once).
  *
  * A TID is a 64-bit integer — top bit 0, then 53 bits of microseconds since the UNIX
  * epoch, then a 10-bit clock id — written as 13 characters of base32-sortable.

@@ -22,7 +22,7 @@ import { isObject, parseJson, str } from '../../io/json.js';
 import { webUrl } from '../links.js';
 import type { ResolvedMedia } from '../../model/media.js';
 import type { Platform } from '../../model/platforms.js';
-import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../../io/retry.js';
+import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
 import { redact } from '../../secrets.js';
 import {
   accountBody,
@@ -139,11 +139,11 @@ export class LetmepostPublisher implements Publisher {
   /** Each local file is uploaded once per run, however many targets use it. */
   private readonly uploads = new Map<string, Promise<string>>();
   private readonly policy: RetryPolicy;
-  private readonly wait: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
 
   constructor(private readonly config: LetmepostConfig) {
     this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
-    this.wait = config.wait ?? sleep;
+    this.clock = clockWith(config.wait);
   }
 
   private get base(): string {
@@ -298,7 +298,7 @@ export class LetmepostPublisher implements Publisher {
     for (let sends = 1; ; sends++) {
       let answered: PostOutcome | NoAnswer;
       try {
-        answered = await withRetries(what, attempt, this.policy, this.config.log, this.wait);
+        answered = await withRetries(what, attempt, this.policy, this.config.log, this.clock);
       } catch (error) {
         if (error instanceof NoAnswerError) answered = error.noAnswer;
         else throw error;
@@ -306,7 +306,7 @@ export class LetmepostPublisher implements Publisher {
       if (!(answered instanceof NoAnswer)) return ownAnswerLost ? { ...answered, replayed: false } : answered;
       const row = await this.confirm(what, target, answered);
       if (row !== undefined) return rowOutcome(row);
-      if (sends >= this.policy.maxAttempts || Date.now() + 1000 >= this.config.deadline) {
+      if (sends >= this.policy.maxAttempts || this.clock.now() + 1000 >= this.config.deadline) {
         throw new PublishError(`${answered.cause.message}; letmepost shows no post for it, so it most likely never reached letmepost (gave up after ${sends} attempt${sends > 1 ? 's' : ''}). Re-running the job is safe: it sends the same request under the same key`, {
           code: 'failed',
           cause: answered.cause,
@@ -397,7 +397,7 @@ export class LetmepostPublisher implements Publisher {
     this.config.log.info(
       `${what}: ${noAnswer.cause.message}. letmepost has no lock on a key while a request runs, so sending it again now could post twice; looking for the post instead (GET /v1/posts) and waiting until letmepost has finished it`,
     );
-    const firstLook = Date.now();
+    const firstLook = this.clock.now();
     for (;;) {
       let found: PostRow | undefined;
       try {
@@ -410,7 +410,7 @@ export class LetmepostPublisher implements Publisher {
           { outcomeUnknown: true, code: 'failed', cause: noAnswer.cause },
         );
       }
-      const now = Date.now();
+      const now = this.clock.now();
       if (found !== undefined && found.status !== 'publishing') {
         this.config.log.info(`${what}: letmepost finished the request: post ${found.id} is ${found.status}`);
         return found;
@@ -431,7 +431,7 @@ export class LetmepostPublisher implements Publisher {
         );
       }
       if (found !== undefined) this.config.log.info(`${what}: post ${found.id} is still publishing; looking again in ${(interval / 1000).toFixed(0)} s`);
-      await this.wait(interval);
+      await this.clock.sleep(interval);
     }
   }
 
@@ -501,7 +501,7 @@ export class LetmepostPublisher implements Publisher {
       },
       this.policy,
       this.config.log,
-      this.wait,
+      this.clock,
     );
   }
 }

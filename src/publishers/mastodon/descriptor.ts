@@ -23,6 +23,7 @@ export const mastodon: PublisherDescriptor<MastodonSettings> = {
   needsAnchorTime: false,
   postsThreads: true,
   checksTextCap: false,
+  lengthNote: "the instance's limit is checked when posting; longer text becomes a thread",
 
   checks({ post, platform, texts, targetPath }) {
     const problems: FieldProblem[] = [];

@@ -7,7 +7,7 @@
  * a repeat with the ORIGINAL status, whatever the new body says — the media ids included.
  * Uploads are not idempotent, so a re-run uploads its media again, and the status it gets
  * back carries the first run's media; the new uploads are then deleted (best effort).
- * Beyond the hour the action's ledger (design §3) has to catch a re-run.
+ * Beyond the hour the action's ledger (ARCHITECTURE.md, Exactly once) has to catch a re-run.
  *
  * Threads. A text over the instance's limit becomes a thread: post i ≥ 2 is sent under
  * its own key (planned with the target) as a reply to post i − 1. Since every post has its own key, a
@@ -27,10 +27,10 @@ import { contentChangedWarning } from '../content-change.js';
 import { fetchLimited, LimitedFetchError } from '../../io/fetch-limited.js';
 import { PublishError, SCHEDULE_REFUSED } from '../../errors.js';
 import { httpRequest, retryAfterMs, type HttpResponse } from '../../io/http.js';
+import { compact, isObject, num, parseJson, str, type Json } from '../../io/json.js';
 import { mediaKindOf, sniffMimeType, type MediaKind, type ResolvedMedia } from '../../model/media.js';
-import { runawayThreadMessage } from '../../plan/preflight.js';
-import { SplitError, splitIntoPosts } from '../../text/thread-split.js';
-import { DEFAULT_RETRY, sleep, withRetries, type RetryPolicy } from '../../io/retry.js';
+import { runawayThreadMessage, SplitError, splitIntoPosts } from '../../text/thread-split.js';
+import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
 import { redact, registerSecret } from '../../secrets.js';
 import { countGraphemes, weightedLength } from '../../text/length.js';
 import type { Log, PlannedTarget, Publisher, TargetResult } from '../types.js';
@@ -73,33 +73,6 @@ export const MASTODON_DEFAULTS = { maxCharacters: 500, urlWeight: 23, maxMediaAt
 const FALLBACK_IMAGE_BYTES = 16 * 1024 * 1024;
 const FALLBACK_VIDEO_BYTES = 99 * 1024 * 1024;
 const TOKEN_HINT = "check the 'mastodon-token' secret: it must be a valid access token of this instance with the write:statuses scope (and write:media to attach media)";
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
-}
-
-/** Drops undefined fields so the serialised bytes depend only on what is set. */
-function compact<T extends Json>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
 function bytes(n: number): string {
   return `${n.toLocaleString('en-US')} bytes`;
@@ -297,7 +270,7 @@ function finalError(error: unknown): unknown {
 export class MastodonPublisher implements Publisher {
   readonly kind = 'mastodon' as const;
   private readonly policy: RetryPolicy;
-  private readonly wait: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
   /** Local time this publisher was made: before any request of this run. */
   private readonly startedAt = Date.now();
   private instancePending: Promise<InstanceLimits> | undefined;
@@ -305,7 +278,7 @@ export class MastodonPublisher implements Publisher {
 
   constructor(private readonly config: MastodonConfig) {
     this.policy = { ...DEFAULT_RETRY, deadline: config.deadline };
-    this.wait = config.wait ?? sleep;
+    this.clock = clockWith(config.wait);
     registerSecret(config.token);
   }
 
@@ -503,7 +476,7 @@ export class MastodonPublisher implements Publisher {
   /** withRetries, with a transient final failure marked 'failed' (a re-run retries it). */
   private async retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     try {
-      return await withRetries(what, attempt, this.policy, this.config.log, this.wait);
+      return await withRetries(what, attempt, this.policy, this.config.log, this.clock);
     } catch (error) {
       throw finalError(error);
     }
@@ -674,10 +647,10 @@ export class MastodonPublisher implements Publisher {
     const interval = this.config.mediaPollIntervalMs ?? 1000;
     const what = `GET /api/v1/media/${id}`;
     for (let checks = 0; ; checks++) {
-      if (Date.now() + interval >= this.config.deadline) {
+      if (this.clock.now() + interval >= this.config.deadline) {
         throw new PublishError(`${this.host} was still processing '${name}' when the step's deadline came (${checks} checks); nothing was posted: re-run the job, or raise 'timeout-seconds'`, { code: 'failed' });
       }
-      await this.wait(interval);
+      await this.clock.sleep(interval);
       let response: HttpResponse;
       try {
         response = await this.request(what, 'GET', `/api/v1/media/${encodeURIComponent(id)}`);
@@ -697,7 +670,7 @@ export class MastodonPublisher implements Publisher {
         throw new PublishError(redact(`${this.host} could not process '${name}': ${error.message}`), { code: error.code });
       }
       this.config.log.warning(`${error.message}; checking again`);
-      if (error.retryAfterMs && error.retryAfterMs > interval) await this.wait(error.retryAfterMs - interval);
+      if (error.retryAfterMs && error.retryAfterMs > interval) await this.clock.sleep(error.retryAfterMs - interval);
     }
   }
 
