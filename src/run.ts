@@ -12,7 +12,8 @@ import { commitStatusApi, Ledger } from './ledger/ledger.js';
 import { commitTimes, type AnchorSource } from './plan/anchor.js';
 import { planPost } from './plan/plan.js';
 import { scheduleLeadProblem } from './plan/preflight.js';
-import { createPublishers as registryPublishers, credentialErrors, descriptorOf, PUBLISHERS } from './publishers/registry.js';
+import type { Platform } from './model/platforms.js';
+import { createPublishers as registryPublishers, credentialErrors, descriptorFor, descriptorOf, PUBLISHERS } from './publishers/registry.js';
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
 import { mdCode } from './report/markdown.js';
 import { buildOutputs, summaryTable } from './report/outputs.js';
@@ -53,6 +54,12 @@ interface Plan {
   mode: 'publish' | 'preview';
   targets: PlannedTarget[];
   fromFiles: boolean;
+  /** The publishers the posts name, planned or not: missing credentials are reported with every other problem. */
+  kinds: Set<PublisherKind>;
+}
+
+function kindsOf(posts: Array<{ targets: ReadonlyArray<{ platform: Platform; account: string }> }>): Set<PublisherKind> {
+  return new Set(posts.flatMap((post) => post.targets.map((t) => descriptorFor(t).kind)));
 }
 
 /** Everything a run shares: settings, context, the runner, the clock, the deadline. */
@@ -83,11 +90,11 @@ async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
   const loaded = loadInline(settings.inline!, ctx, settings.inlineTargetsList);
   if ('errors' in loaded) {
     errors.push(...loaded.errors);
-    return { mode: 'publish', targets: [], fromFiles: false };
+    return { mode: 'publish', targets: [], fromFiles: false, kinds: new Set() };
   }
   const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
   const targets = await planPost(loaded.post, inlineSource(ctx, settings.inlineTargetsList), opts, errors);
-  return { mode: 'publish', targets, fromFiles: false };
+  return { mode: 'publish', targets, fromFiles: false, kinds: kindsOf([loaded.post]) };
 }
 
 /** Post files: which ones this run handles, validated at file:line, each post's targets planned. */
@@ -105,7 +112,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing };
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) targets.push(...(await planPost(file.post, file.source, opts, errors)));
-  return { mode: loaded.mode, targets, fromFiles: true };
+  return { mode: loaded.mode, targets, fromFiles: true, kinds: kindsOf(loaded.posts.map((file) => file.post)) };
 }
 
 function createLedger(run: Run, targets: PlannedTarget[]): Ledger {
@@ -273,12 +280,13 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
 
   // 1. Plan: which posts, which targets, which keys. Nothing is sent until all of it is valid.
   const errors: Problem[] = [...inputErrors];
-  const plan: Plan = errors.length > 0 ? { mode: 'publish', targets: [], fromFiles: false } : settings.inline ? await planInline(run, errors) : await planFiles(run, errors);
+  const plan: Plan = errors.length > 0 ? { mode: 'publish', targets: [], fromFiles: false, kinds: new Set() } : settings.inline ? await planInline(run, errors) : await planFiles(run, errors);
   const { targets } = plan;
   const publishing = plan.mode === 'publish' && !settings.dryRun;
   const kinds = new Set(targets.map((t) => t.publisher));
-  // Missing credentials are reported together with every other problem, in one run.
-  if (publishing) errors.push(...credentialErrors(kinds, settings));
+  // Missing credentials are reported together with every other problem, in one run: for
+  // every publisher a post names, even when its targets did not pass preflight.
+  if (publishing) errors.push(...credentialErrors(plan.kinds, settings));
   const ledger = publishing && errors.length === 0 ? createLedger(run, targets) : new Ledger(undefined, run.log);
   if (publishing && errors.length === 0 && plan.fromFiles) errors.push(...(await unsafeQueueErrors(run, targets, ledger)));
   if (errors.length > 0) {
