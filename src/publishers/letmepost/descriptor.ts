@@ -1,7 +1,7 @@
 /**
  * letmepost (`POST /v1/posts`): any target whose account is a letmepost account id. Its
  * guarantee: the server replays a request under the same Idempotency-Key for 24 hours (with
- * no lock while a request runs: see publisher.ts). One text per post; schedules natively.
+ * no lock while a request runs: see no-answer.ts). One text per post; schedules natively.
  */
 import { InputError, quote, type FieldProblem } from '../../errors.js';
 import { LETMEPOST_PLATFORMS, PLATFORM_LIMITS } from '../../model/platforms.js';
