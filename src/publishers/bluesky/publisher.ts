@@ -9,63 +9,29 @@
  * One login per run, shared by every publish. Rich text (links, hashtags, resolved
  * mentions), up to 4 images or one video, a link card, threads and a first comment.
  * Bluesky has no scheduling: a post not yet due is reported as waiting and nothing is sent.
+ *
+ * This module decides what to write and in which order; client.ts carries the calls to
+ * Bluesky (login, retries) and embeds.ts builds the first post's images, video or link card.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { AtpAgent, type BlobRef } from '@atproto/api';
-import { applyMentions, describeMentions, detectFacets, firstLink, mentionedHandles } from './rich-text.js';
-import { fetchLimited, LimitedFetchError } from '../../io/fetch-limited.js';
-import { BLUESKY_MAX_IMAGE_BYTES, fetchLinkCard, LINK_CARD_TIMEOUT_MS } from './link-card.js';
+import { applyMentions, describeMentions, detectFacets, mentionedHandles } from './rich-text.js';
+import { BlueskyClient, POST_COLLECTION, type ClientConfig, type Session, type StoredPost, type StrongRef } from './client.js';
+import { describeEmbed, Embeds, type EmbedConfig } from './embeds.js';
 import { anchorOf, planPosts, type PlannedPost } from './records.js';
-import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from './xrpc-errors.js';
+import { isXrpcError, toPublishError, XrpcCode } from './xrpc-errors.js';
 import { contentChangedWarning } from '../content-change.js';
 import { errorMessage, PublishError } from '../../errors.js';
-import { RedirectRefused } from '../../io/http.js';
+import type { Json } from '../../io/json.js';
 import { blueskyPostUrl } from '../links.js';
-import { imageDimensions, sniffMimeType, type ResolvedMedia } from '../../model/media.js';
-import { BLUESKY_MAX_VIDEO_BYTES } from './descriptor.js';
-import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
-import { redact, registerSecret } from '../../secrets.js';
-import type { Log, PlannedTarget, Publisher, TargetResult } from '../types.js';
+import { redact } from '../../secrets.js';
+import type { PlannedTarget, Publisher, TargetResult } from '../types.js';
 
-export interface BlueskyConfig {
-  /** Handle, DID or email of the account. */
-  identifier: string;
-  /** An app password (never the account password: it may require an emailed code). */
-  appPassword: string;
-  /** The PDS or entryway to log in to, e.g. https://bsky.social. */
-  service: string;
-  /** Time limit of each request to Bluesky. */
-  requestTimeoutMs: number;
-  /** Epoch ms: no attempt starts after it. */
-  deadline: number;
-  log: Log;
-  fetch?: typeof fetch;
+// Callers and tests import these from the publisher; they live with the transport now.
+export { guardedFetch } from './guarded-fetch.js';
+export { sessionScope } from './client.js';
+
+export interface BlueskyConfig extends ClientConfig, EmbedConfig {
   /** The clock that decides whether a scheduled post is due. */
   now?: () => number;
-  /** Time limit for fetching a link card's page, and separately its image (default 5000). */
-  linkCardTimeoutMs?: number;
-  wait?: (ms: number) => Promise<void>;
-  retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
-}
-
-const COLLECTION = 'app.bsky.feed.post';
-const MAX_IMAGES = 4;
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
-
-interface Session {
-  agent: AtpAgent;
-  did: string;
-}
-
-interface StrongRef {
-  uri: string;
-  cid: string;
-}
-
-interface StoredPost {
-  ref: StrongRef;
-  text?: string;
 }
 
 interface Written {
@@ -74,84 +40,14 @@ interface Written {
   warnings: string[];
 }
 
-interface Upload {
-  blob: BlobRef;
-  aspectRatio?: { width: number; height: number };
-}
-
-type JsonRecord = Record<string, unknown>;
-
-/** The largest answer read from Bluesky; posts, sessions and records are a few KB. */
-const MAX_XRPC_ANSWER_BYTES = 4 * 1024 * 1024;
-
-/**
- * Every XRPC call (the SDK sends Requests, or URL + init): the request time limit, shortened so
- * that no request runs past the step's deadline; no redirect followed (a login carries the app
- * password in its body: a `bluesky-service` answering with a redirect to another host must not
- * receive it there); and an answer capped in size.
- */
-export function guardedFetch(fetchImpl: typeof fetch, timeoutMs: number, deadline: number): typeof fetch {
-  return async (input, init) => {
-    const signals = [AbortSignal.timeout(Math.max(1000, Math.min(timeoutMs, deadline - Date.now())))];
-    const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-    if (own) signals.push(own);
-    const response = await fetchImpl(input, { ...init, signal: AbortSignal.any(signals), redirect: 'manual' });
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new RedirectRefused(`Bluesky ${url.pathname.replace(/^\/xrpc\//, '')}`, url, response.headers.get('location') ?? '');
-    }
-    if (!response.body) return response;
-    // The SDK reads the body itself: hand it a stream that stops past the cap.
-    let total = 0;
-    const capped = response.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          total += chunk.byteLength;
-          if (total > MAX_XRPC_ANSWER_BYTES) controller.error(new PublishError(`Bluesky answered more than ${MAX_XRPC_ANSWER_BYTES.toLocaleString('en-US')} bytes to ${url.pathname}; not read`, { code: 'answer_too_big' }));
-          else controller.enqueue(chunk);
-        },
-      }),
-    );
-    return new Response(capped, { status: response.status, statusText: response.statusText, headers: response.headers });
-  };
-}
-
-/**
- * The scope of a session's access token: `com.atproto.appPass` (or `…appPassPrivileged`)
- * after a login with an app password, `com.atproto.access` with the main password.
- */
-export function sessionScope(accessJwt: string): string | undefined {
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(accessJwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    const scope = payload !== null && typeof payload === 'object' ? (payload as { scope?: unknown }).scope : undefined;
-    return typeof scope === 'string' ? scope : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function aspectRatioOf(width: number | undefined, height: number | undefined): { width: number; height: number } | undefined {
-  return width && height && width > 0 && height > 0 ? { width, height } : undefined;
-}
-
 export class BlueskyPublisher implements Publisher {
   readonly kind = 'bluesky' as const;
-  private loginPromise: Promise<Session> | undefined;
-  private readerPromise: Promise<Session | undefined> | undefined;
-  /** Handle → DID (undefined: no such account), resolved once per run. */
-  private readonly dids = new Map<string, Promise<string | undefined>>();
-  /** Each media file or URL is loaded and uploaded once per run. */
-  private readonly uploads = new Map<string, Promise<Upload>>();
-  private readonly policy: RetryPolicy;
-  private readonly clock: Clock;
-  private readonly fetchImpl: typeof fetch;
+  private readonly client: BlueskyClient;
+  private readonly embeds: Embeds;
 
   constructor(private readonly config: BlueskyConfig) {
-    registerSecret(config.appPassword);
-    this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
-    this.clock = clockWith(config.wait);
-    this.fetchImpl = config.fetch ?? ((input, init) => fetch(input, init));
+    this.client = new BlueskyClient(config);
+    this.embeds = new Embeds(this.client, config);
   }
 
   private now(): number {
@@ -176,7 +72,7 @@ export class BlueskyPublisher implements Publisher {
   // ─── dry run ──────────────────────────────────────────────────────────────────────────
 
   async describe(target: PlannedTarget): Promise<unknown> {
-    const description: JsonRecord = {
+    const description: Json = {
       service: this.config.service,
       login: { method: 'com.atproto.server.createSession', identifier: this.config.identifier, password: '***', note: 'once per run, before the first write' },
     };
@@ -190,7 +86,7 @@ export class BlueskyPublisher implements Publisher {
     }
     description.writes = plan.map((post) => {
       const facets = detectFacets(post.text);
-      const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: '<the time of the write>' };
+      const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: '<the time of the write>' };
       if (facets.length) record.facets = describeMentions(facets);
       const replyTo = target.options.bluesky?.replyTo;
       const root = replyTo ? (target.options.bluesky?.replyRoot ?? `<the root of the conversation of ${replyTo.uri}, read when publishing>`) : '{uri, cid} of post 1';
@@ -201,40 +97,18 @@ export class BlueskyPublisher implements Publisher {
         record.reply = { root, parent: replyTo };
       }
       if (post.index === 0) {
-        const embed = this.describeEmbed(target, facets);
+        const embed = describeEmbed(target, facets);
         if (embed) record.embed = embed;
       }
       return {
         method: 'com.atproto.repo.putRecord',
         ...(post.part ? { part: post.part } : {}),
         idempotencyKey: post.key,
-        body: { repo: '<DID of the logged-in account>', collection: COLLECTION, rkey: post.rkey, swapRecord: null, record },
+        body: { repo: '<DID of the logged-in account>', collection: POST_COLLECTION, rkey: post.rkey, swapRecord: null, record },
         note: 'skipped when a record already exists at this rkey (an earlier run posted it)',
       };
     });
     return description;
-  }
-
-  private describeEmbed(target: PlannedTarget, facets: ReturnType<typeof detectFacets>): JsonRecord | undefined {
-    const source = (m: ResolvedMedia) => `<blob uploaded from ${m.displayPath ?? m.path ?? m.url}>`;
-    const video = target.media.find((m) => m.kind === 'video');
-    if (video) {
-      const ratio = aspectRatioOf(video.width, video.height);
-      return { $type: 'app.bsky.embed.video', video: source(video), ...(video.alt !== undefined ? { alt: video.alt } : {}), ...(ratio ? { aspectRatio: ratio } : {}) };
-    }
-    const images = target.media.filter((m) => m.kind === 'image');
-    if (images.length) {
-      return {
-        $type: 'app.bsky.embed.images',
-        images: images.map((m) => {
-          const ratio = aspectRatioOf(m.width, m.height);
-          return { alt: m.alt ?? '', image: source(m), aspectRatio: ratio ?? '<read from the image>' };
-        }),
-      };
-    }
-    const link = target.options.bluesky?.linkCard !== false ? firstLink(facets) : undefined;
-    if (link) return { $type: 'app.bsky.embed.external', external: { uri: link, title: '<og:title of the page>', description: '<og:description of the page>', thumb: '<og:image, when it fetches>' }, note: 'fetched when publishing; no card if the page cannot be fetched' };
-    return undefined;
   }
 
   // ─── publish ──────────────────────────────────────────────────────────────────────────
@@ -252,7 +126,7 @@ export class BlueskyPublisher implements Publisher {
     const results: TargetResult[] = [];
     let session: Session;
     try {
-      session = await this.session();
+      session = await this.client.session();
     } catch (error) {
       throw this.failure(error, target, plan, results);
     }
@@ -268,7 +142,7 @@ export class BlueskyPublisher implements Publisher {
         const reply = post.kind === 'first-comment' ? (first && root ? { root, parent: first } : undefined) : root && parent ? { root, parent } : undefined;
         written = await this.writePost(session, target, post, reply, session.did === known?.did ? known.get(post.rkey) : undefined);
       } catch (error) {
-        throw this.failure(error, target, plan, results, `at://${session.did}/${COLLECTION}/${post.rkey}`);
+        throw this.failure(error, target, plan, results, `at://${session.did}/${POST_COLLECTION}/${post.rkey}`);
       }
       if (post.index === 0) written.warnings.push(...conversationWarnings);
       results.push(this.result(target, post, written));
@@ -286,7 +160,7 @@ export class BlueskyPublisher implements Publisher {
     const match = /^at:\/\/([^/]+)\/app\.bsky\.feed\.post\/([^/]+)$/.exec(parent.uri);
     try {
       if (!match) throw new Error('not a post AT-URI');
-      const res = await session.agent.com.atproto.repo.getRecord({ repo: match[1]!, collection: COLLECTION, rkey: match[2]! });
+      const res = await session.agent.com.atproto.repo.getRecord({ repo: match[1]!, collection: POST_COLLECTION, rkey: match[2]! });
       const root = (res.data.value as { reply?: { root?: { uri?: unknown; cid?: unknown } } }).reply?.root;
       return typeof root?.uri === 'string' && typeof root.cid === 'string' ? { uri: root.uri, cid: root.cid } : parent;
     } catch (error) {
@@ -350,10 +224,10 @@ export class BlueskyPublisher implements Publisher {
    * stored post or null (not there); undefined when reading was not possible.
    */
   private async readWithoutLogin(target: PlannedTarget, plan: PlannedPost[]): Promise<(Map<string, StoredPost | null> & { did: string }) | undefined> {
-    const reader = await this.reader();
+    const reader = await this.client.reader();
     if (!reader) return undefined;
     try {
-      const stored = await Promise.all(plan.map((post) => this.getRecord(reader, post.rkey, `${target.label} → bluesky`)));
+      const stored = await Promise.all(plan.map((post) => this.client.getRecord(reader, post.rkey, `${target.label} → bluesky`)));
       return Object.assign(new Map(plan.map((post, i) => [post.rkey, stored[i] ?? null] as const)), { did: reader.did });
     } catch {
       return undefined; // the normal way (log in, then read) decides
@@ -368,105 +242,13 @@ export class BlueskyPublisher implements Publisher {
     });
   }
 
-  /** An agent without a session, for public reads; undefined when the DID cannot be known without logging in (an email identifier). */
-  private reader(): Promise<Session | undefined> {
-    this.readerPromise ??= (async () => {
-      const { identifier, service, requestTimeoutMs } = this.config;
-      const agent = new AtpAgent({ service, fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
-      if (identifier.startsWith('did:')) return { agent, did: identifier };
-      if (identifier.includes('@') || !identifier.includes('.')) return undefined;
-      const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, ''), `resolving the account ${identifier}`).catch(() => undefined);
-      return did ? { agent, did } : undefined;
-    })();
-    return this.readerPromise;
-  }
-
-  /** Logs in once per run; concurrent publishes share the one login. */
-  private session(): Promise<Session> {
-    this.loginPromise ??= this.login();
-    return this.loginPromise;
-  }
-
-  private async login(): Promise<Session> {
-    const { identifier, service, log, requestTimeoutMs } = this.config;
-    const agent = new AtpAgent({
-      service,
-      fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline),
-      // Every token the session ever holds (login, refresh) is a secret.
-      persistSession: (_event, session) => {
-        registerSecret(session?.accessJwt);
-        registerSecret(session?.refreshJwt);
-      },
-    });
-    log.info(`Bluesky: logging in to ${service} as ${identifier} (once for this run)`);
-    await withRetries(
-      'Bluesky login',
-      async () => {
-        try {
-          await agent.login({ identifier, password: this.config.appPassword });
-        } catch (error) {
-          throw loginError(error, identifier, { timeoutMs: requestTimeoutMs });
-        }
-      },
-      this.policy,
-      log,
-      this.clock,
-    );
-    const session = agent.session;
-    if (!session) throw new PublishError('Bluesky login answered without a session; re-run the job');
-    registerSecret(session.accessJwt);
-    registerSecret(session.refreshJwt);
-    log.info(`Bluesky: logged in as ${session.handle} (${session.did})`);
-    if (sessionScope(session.accessJwt) === 'com.atproto.access') {
-      log.warning(
-        `Bluesky: 'bluesky-app-password' holds the account's main password, not an app password. It works, but it can change the account's settings and is lost with every password change; create an app password at https://bsky.app/settings/app-passwords, store it as the secret instead, and change the main password if it was ever shared`,
-      );
-    }
-    return { agent, did: session.did };
-  }
-
-  /**
-   * One XRPC call with the retry policy: errors become PublishErrors (retryable or not);
-   * `recover` turns an expected error into a value. @atproto/api refreshes the session on
-   * ExpiredToken and resends by itself; should the answer still say expired, the call is
-   * tried once more with the session the agent then holds.
-   */
-  private xrpc<T>(
-    what: string,
-    call: () => Promise<T>,
-    opts: { write?: boolean; recover?: (error: unknown) => { value: T } | undefined; failed?: (error: PublishError) => void } = {},
-  ): Promise<T> {
-    let triedAfterExpiry = false;
-    return withRetries(
-      what,
-      async () => {
-        try {
-          return await call();
-        } catch (error) {
-          const recovered = opts.recover?.(error);
-          if (recovered) return recovered.value;
-          let e = toPublishError(what, error, { write: opts.write ?? false, timeoutMs: this.config.requestTimeoutMs });
-          if (isXrpcError(error, XrpcCode.expiredToken) && !triedAfterExpiry) {
-            triedAfterExpiry = true;
-            e = new PublishError(e.message, { retryable: true, code: e.code, retryAfterMs: 0, cause: error });
-          }
-          opts.failed?.(e);
-          throw e;
-        }
-      },
-      this.policy,
-      this.config.log,
-      this.clock,
-    );
-  }
-
   /** Writes one post unless its record key already holds a post; never writes twice. */
   /** `known`: what a read just before found at the record key (null: nothing); undefined: read now. */
   private async writePost(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined, known?: StoredPost | null): Promise<Written> {
     const { log } = this.config;
     const what = `${target.label} → bluesky${post.part ? ` (${post.part})` : ''}`;
     // A post that appeared since that read is still caught: putRecord with swapRecord null never overwrites.
-    const existing = known !== undefined ? (known ?? undefined) : await this.getRecord(session, post.rkey, what);
+    const existing = known !== undefined ? (known ?? undefined) : await this.client.getRecord(session, post.rkey, what);
     if (existing) {
       log.info(`${what}: already posted at ${existing.ref.uri} (record key ${post.rkey}, key ${post.key}); not posting again`);
       return { ref: existing.ref, replayed: true, warnings: this.otherText(existing, post) };
@@ -478,10 +260,10 @@ export class BlueskyPublisher implements Publisher {
     // A retry resends the same record under the same rkey: it cannot post twice. When an
     // earlier attempt may have landed, a no-op answer means this run wrote the post.
     let mayHaveLanded = false;
-    const outcome = await this.xrpc(
+    const outcome = await this.client.xrpc(
       what,
       async () => {
-        const res = await session.agent.com.atproto.repo.putRecord({ repo: session.did, collection: COLLECTION, rkey: post.rkey, record, swapRecord: null });
+        const res = await session.agent.com.atproto.repo.putRecord({ repo: session.did, collection: POST_COLLECTION, rkey: post.rkey, record, swapRecord: null });
         return { ref: { uri: res.data.uri, cid: res.data.cid }, noop: res.data.commit === undefined };
       },
       {
@@ -494,7 +276,7 @@ export class BlueskyPublisher implements Publisher {
 
     // InvalidSwap: a post is already at this rkey with other bytes (an earlier run wrote it
     // at another time, or with another link card). That post stands.
-    const stored = await this.getRecord(session, post.rkey, what);
+    const stored = await this.client.getRecord(session, post.rkey, what);
     if (!stored) throw new PublishError(redact(`${what}: Bluesky answered InvalidSwap for record key ${post.rkey}, but no record is there now; re-run the job`), { retryable: true });
     log.info(`${what}: already posted at ${stored.ref.uri}; not posting again`);
     return { ref: stored.ref, replayed: true, warnings: this.otherText(stored, post) };
@@ -510,181 +292,21 @@ export class BlueskyPublisher implements Publisher {
     return [contentChangedWarning(blueskyPostUrl(stored.ref.uri) ?? stored.ref.uri, stored.text, post.text)];
   }
 
-  private async getRecord(session: Session, rkey: string, what: string): Promise<StoredPost | undefined> {
-    return this.xrpc<StoredPost | undefined>(
-      `${what}: reading record ${rkey}`,
-      async () => {
-        const res = await session.agent.com.atproto.repo.getRecord({ repo: session.did, collection: COLLECTION, rkey });
-        if (!res.data.cid) throw new PublishError(`${what}: Bluesky returned record ${rkey} without a cid`, { retryable: true });
-        const text = (res.data.value as { text?: unknown }).text;
-        return { ref: { uri: res.data.uri, cid: res.data.cid }, ...(typeof text === 'string' ? { text } : {}) };
-      },
-      { recover: (error) => (isRecordNotFound(error) ? { value: undefined } : undefined) },
-    );
-  }
-
-  private async buildRecord(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined, warnings: string[]): Promise<JsonRecord> {
+  private async buildRecord(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined, warnings: string[]): Promise<Json> {
     const detected = detectFacets(post.text);
     const handles = mentionedHandles(detected);
-    const dids = new Map(await Promise.all(handles.map(async (h) => [h, await this.resolveHandle(session, h)] as const)));
+    const dids = new Map(await Promise.all(handles.map(async (h) => [h, await this.client.resolveHandle(session, h)] as const)));
     const { facets, unresolved } = applyMentions(detected, dids);
     for (const handle of unresolved) warnings.push(`@${handle} is not a Bluesky account that could be found; it is posted as plain text, not as a mention`);
 
     // The time of the write, not the anchor: only the record key must be stable.
-    const record: JsonRecord = { $type: COLLECTION, text: post.text, createdAt: new Date(this.now()).toISOString() };
+    const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: new Date(this.now()).toISOString() };
     if (facets.length) record.facets = facets;
     if (reply) record.reply = { root: reply.root, parent: reply.parent };
     if (post.index === 0) {
-      const embed = target.media.length > 0 ? await this.mediaEmbed(session, target, warnings) : await this.linkCardEmbed(session, target, detected, warnings);
+      const embed = await this.embeds.embedFor(session, target, detected, warnings);
       if (embed) record.embed = embed;
     }
     return record;
-  }
-
-  // ─── mentions ─────────────────────────────────────────────────────────────────────────
-
-  private resolveHandle(session: Session, handle: string, what = `resolving the mention @${handle}`): Promise<string | undefined> {
-    let pending = this.dids.get(handle);
-    if (!pending) {
-      pending = this.xrpc<string | undefined>(
-        what,
-        async () => (await session.agent.com.atproto.identity.resolveHandle({ handle })).data.did,
-        // 400: no such handle (or not a valid one). Anything else is trouble worth a retry.
-        { recover: (error) => (isXrpcError(error) && (error.status as number) === 400 ? { value: undefined } : undefined) },
-      );
-      this.dids.set(handle, pending);
-      pending.catch(() => this.dids.delete(handle));
-    }
-    return pending;
-  }
-
-  // ─── media ────────────────────────────────────────────────────────────────────────────
-
-  private async mediaEmbed(session: Session, target: PlannedTarget, warnings: string[]): Promise<JsonRecord> {
-    const images = target.media.filter((m) => m.kind === 'image');
-    const videos = target.media.filter((m) => m.kind === 'video');
-    const what = `${target.label} → bluesky`;
-    if (videos.length > 0 && images.length > 0) throw new PublishError(`${what}: the media mix images and a video; a Bluesky post takes up to ${MAX_IMAGES} images or one video`);
-    if (videos.length > 1) throw new PublishError(`${what}: ${videos.length} videos given; a Bluesky post takes one video`);
-    if (images.length > MAX_IMAGES) throw new PublishError(`${what}: ${images.length} images given; a Bluesky post takes at most ${MAX_IMAGES}`);
-
-    const video = videos[0];
-    if (video) {
-      // Best effort: a plain PDS accepts an uploaded blob in app.bsky.embed.video, but
-      // bsky.social expects videos to go through its video service (app.bsky.video.*), which
-      // transcodes them; a blob uploaded straight to the PDS may not play in the app.
-      const upload = await this.upload(session, video);
-      if (video.alt === undefined || video.alt.trim() === '') warnings.push(`the video ${this.mediaName(video)} has no alt text; add 'alt' to describe it for people who cannot see it`);
-      return {
-        $type: 'app.bsky.embed.video',
-        video: upload.blob,
-        ...(video.alt ? { alt: video.alt } : {}),
-        ...(upload.aspectRatio ? { aspectRatio: upload.aspectRatio } : {}),
-      };
-    }
-    const items: JsonRecord[] = [];
-    for (const image of images) {
-      const upload = await this.upload(session, image);
-      if (image.alt === undefined || image.alt.trim() === '') warnings.push(`the image ${this.mediaName(image)} has no alt text; add 'alt' to describe it for people who cannot see it`);
-      items.push({ alt: image.alt ?? '', image: upload.blob, ...(upload.aspectRatio ? { aspectRatio: upload.aspectRatio } : {}) });
-    }
-    return { $type: 'app.bsky.embed.images', images: items };
-  }
-
-  private mediaName(m: ResolvedMedia): string {
-    return `'${m.displayPath ?? (m.path ? basename(m.path) : m.url)}'`;
-  }
-
-  private upload(session: Session, media: ResolvedMedia): Promise<Upload> {
-    const source = media.path ? `path:${media.path}` : `url:${media.url}`;
-    let pending = this.uploads.get(source);
-    if (!pending) {
-      pending = this.loadAndUpload(session, media);
-      this.uploads.set(source, pending);
-      pending.catch(() => this.uploads.delete(source));
-    }
-    return pending;
-  }
-
-  private async loadAndUpload(session: Session, media: ResolvedMedia): Promise<Upload> {
-    const name = this.mediaName(media);
-    const isVideo = media.kind === 'video';
-    const limit = isVideo ? BLUESKY_MAX_VIDEO_BYTES : BLUESKY_MAX_IMAGE_BYTES;
-    const limitText = isVideo ? '100 MB' : `${BLUESKY_MAX_IMAGE_BYTES.toLocaleString('en-US')} bytes`;
-    const fix = isVideo ? 'shorten or recompress it' : 'resize or recompress it';
-
-    let bytes: Buffer;
-    if (media.path) {
-      bytes = await readFile(media.path);
-    } else if (media.url) {
-      const url = media.url;
-      bytes = await withRetries(
-        `download ${name}`,
-        async () => {
-          try {
-            return (await fetchLimited(url, { fetch: this.fetchImpl, timeoutMs: this.config.requestTimeoutMs, maxBytes: limit, overflow: 'error' })).bytes;
-          } catch (error) {
-            if (error instanceof LimitedFetchError && error.reason === 'too-big') {
-              const size = error.size !== undefined ? `${error.size.toLocaleString('en-US')} bytes` : `more than ${limitText}`;
-              throw new PublishError(`the ${media.kind} ${name} is ${size}; Bluesky ${media.kind}s must be at most ${limitText}; ${fix}, or link a smaller file`);
-            }
-            throw new PublishError(`the ${media.kind} ${name} could not be downloaded: ${errorMessage(error)}`, { retryable: error instanceof LimitedFetchError && error.transient });
-          }
-        },
-        this.policy,
-        this.config.log,
-        this.clock,
-      );
-    } else {
-      throw new PublishError(`a media item has neither a path nor a url`);
-    }
-
-    if (bytes.length > limit) throw new PublishError(`the ${media.kind} ${name} is ${bytes.length.toLocaleString('en-US')} bytes; Bluesky ${media.kind}s must be at most ${limitText}; ${fix}`);
-    const mimeType = sniffMimeType(bytes);
-    if (mimeType === undefined || (isVideo ? mimeType !== 'video/mp4' : !IMAGE_TYPES.has(mimeType))) {
-      throw new PublishError(`the ${media.kind} ${name} is ${mimeType ?? 'not a recognised media type'} (checked by its content); Bluesky takes ${isVideo ? 'MP4 videos' : 'PNG, JPEG, GIF or WebP images'}`);
-    }
-    const dims = isVideo ? undefined : imageDimensions(bytes);
-    const aspectRatio = aspectRatioOf(media.width ?? dims?.width, media.height ?? dims?.height);
-
-    const what = `upload ${name}`;
-    this.config.log.info(`${what}: com.atproto.repo.uploadBlob (${bytes.length.toLocaleString('en-US')} bytes, ${mimeType})`);
-    // An upload is not a post: uploading the same bytes again yields the same blob.
-    const blob = await this.uploadBlob(session, what, bytes, mimeType);
-    return { blob, ...(aspectRatio ? { aspectRatio } : {}) };
-  }
-
-  private uploadBlob(session: Session, what: string, bytes: Buffer, mimeType: string): Promise<BlobRef> {
-    return this.xrpc(what, async () => (await session.agent.com.atproto.repo.uploadBlob(new Uint8Array(bytes), { encoding: mimeType })).data.blob);
-  }
-
-  // ─── link card ────────────────────────────────────────────────────────────────────────
-
-  /** The first link's card; any failure means no card and a warning, never a failed post. */
-  private async linkCardEmbed(session: Session, target: PlannedTarget, facets: ReturnType<typeof detectFacets>, warnings: string[]): Promise<JsonRecord | undefined> {
-    if (target.options.bluesky?.linkCard === false) return undefined;
-    const link = firstLink(facets);
-    if (!link) return undefined;
-    const timeoutMs = this.config.linkCardTimeoutMs ?? LINK_CARD_TIMEOUT_MS;
-    let card;
-    try {
-      card = await fetchLinkCard(link, { fetch: this.fetchImpl, timeoutMs });
-    } catch (error) {
-      warnings.push(`no link card for ${link}: ${errorMessage(error)}; the post goes out without one`);
-      return undefined;
-    }
-    const external: JsonRecord = { uri: card.uri, title: card.title, description: card.description };
-    if (card.thumb) {
-      const { bytes, mimeType, url } = card.thumb;
-      try {
-        external.thumb = await this.uploadBlob(session, `upload the link card image ${url}`, bytes, mimeType);
-      } catch (error) {
-        warnings.push(`the link card for ${link} has no image: ${errorMessage(error)}`);
-      }
-    } else if (card.thumbWarning) {
-      warnings.push(`the link card for ${link} has no image: ${card.thumbWarning}`);
-    }
-    this.config.log.info(`${target.label} → bluesky: link card for ${link}: '${card.title}'${external.thumb ? ' with an image' : ''}`);
-    return { $type: 'app.bsky.embed.external', external };
   }
 }

@@ -1,0 +1,210 @@
+/**
+ * The transport to one Bluesky account for one run: one login shared by every publish, a
+ * reader that needs no login (a re-run that finds everything posted never logs in), and
+ * every XRPC call under the retry policy. It knows how to talk to Bluesky, not what to post.
+ */
+import { AtpAgent, type BlobRef } from '@atproto/api';
+import { PublishError } from '../../errors.js';
+import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
+import { registerSecret } from '../../secrets.js';
+import type { Log } from '../types.js';
+import { guardedFetch } from './guarded-fetch.js';
+import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from './xrpc-errors.js';
+
+export interface ClientConfig {
+  /** Handle, DID or email of the account. */
+  identifier: string;
+  /** An app password (never the account password: it may require an emailed code). */
+  appPassword: string;
+  /** The PDS or entryway to log in to, e.g. https://bsky.social. */
+  service: string;
+  /** Time limit of each request to Bluesky. */
+  requestTimeoutMs: number;
+  /** Epoch ms: no attempt starts after it. */
+  deadline: number;
+  log: Log;
+  fetch?: typeof fetch;
+  wait?: (ms: number) => Promise<void>;
+  retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
+}
+
+/** The collection every post record is written to and read from. */
+export const POST_COLLECTION = 'app.bsky.feed.post';
+
+export interface Session {
+  agent: AtpAgent;
+  did: string;
+}
+
+export interface StrongRef {
+  uri: string;
+  cid: string;
+}
+
+export interface StoredPost {
+  ref: StrongRef;
+  text?: string;
+}
+
+export interface XrpcOptions<T> {
+  /** A write: an answer lost in transit means the outcome is unknown. */
+  write?: boolean;
+  /** Turns an expected error into a value instead of a failure. */
+  recover?: (error: unknown) => { value: T } | undefined;
+  /** Sees every failed attempt. */
+  failed?: (error: PublishError) => void;
+}
+
+/**
+ * The scope of a session's access token: `com.atproto.appPass` (or `…appPassPrivileged`)
+ * after a login with an app password, `com.atproto.access` with the main password.
+ */
+export function sessionScope(accessJwt: string): string | undefined {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(accessJwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const scope = payload !== null && typeof payload === 'object' ? (payload as { scope?: unknown }).scope : undefined;
+    return typeof scope === 'string' ? scope : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class BlueskyClient {
+  private loginPromise: Promise<Session> | undefined;
+  private readerPromise: Promise<Session | undefined> | undefined;
+  /** Handle → DID (undefined: no such account), resolved once per run. */
+  private readonly dids = new Map<string, Promise<string | undefined>>();
+  /** Shared with the media downloads, so that they retry and time out like the rest. */
+  readonly policy: RetryPolicy;
+  readonly clock: Clock;
+  readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly config: ClientConfig) {
+    registerSecret(config.appPassword);
+    this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
+    this.clock = clockWith(config.wait);
+    this.fetchImpl = config.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** An agent without a session, for public reads; undefined when the DID cannot be known without logging in (an email identifier). */
+  reader(): Promise<Session | undefined> {
+    this.readerPromise ??= (async () => {
+      const { identifier, service, requestTimeoutMs } = this.config;
+      const agent = new AtpAgent({ service, fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
+      if (identifier.startsWith('did:')) return { agent, did: identifier };
+      if (identifier.includes('@') || !identifier.includes('.')) return undefined;
+      const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, ''), `resolving the account ${identifier}`).catch(() => undefined);
+      return did ? { agent, did } : undefined;
+    })();
+    return this.readerPromise;
+  }
+
+  /** Logs in once per run; concurrent publishes share the one login. */
+  session(): Promise<Session> {
+    this.loginPromise ??= this.login();
+    return this.loginPromise;
+  }
+
+  private async login(): Promise<Session> {
+    const { identifier, service, log, requestTimeoutMs } = this.config;
+    const agent = new AtpAgent({
+      service,
+      fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline),
+      // Every token the session ever holds (login, refresh) is a secret.
+      persistSession: (_event, session) => {
+        registerSecret(session?.accessJwt);
+        registerSecret(session?.refreshJwt);
+      },
+    });
+    log.info(`Bluesky: logging in to ${service} as ${identifier} (once for this run)`);
+    await withRetries(
+      'Bluesky login',
+      async () => {
+        try {
+          await agent.login({ identifier, password: this.config.appPassword });
+        } catch (error) {
+          throw loginError(error, identifier, { timeoutMs: requestTimeoutMs });
+        }
+      },
+      this.policy,
+      log,
+      this.clock,
+    );
+    const session = agent.session;
+    if (!session) throw new PublishError('Bluesky login answered without a session; re-run the job');
+    registerSecret(session.accessJwt);
+    registerSecret(session.refreshJwt);
+    log.info(`Bluesky: logged in as ${session.handle} (${session.did})`);
+    if (sessionScope(session.accessJwt) === 'com.atproto.access') {
+      log.warning(
+        `Bluesky: 'bluesky-app-password' holds the account's main password, not an app password. It works, but it can change the account's settings and is lost with every password change; create an app password at https://bsky.app/settings/app-passwords, store it as the secret instead, and change the main password if it was ever shared`,
+      );
+    }
+    return { agent, did: session.did };
+  }
+
+  /**
+   * One XRPC call with the retry policy: errors become PublishErrors (retryable or not);
+   * `recover` turns an expected error into a value. @atproto/api refreshes the session on
+   * ExpiredToken and resends by itself; should the answer still say expired, the call is
+   * tried once more with the session the agent then holds.
+   */
+  xrpc<T>(what: string, call: () => Promise<T>, opts: XrpcOptions<T> = {}): Promise<T> {
+    let triedAfterExpiry = false;
+    return withRetries(
+      what,
+      async () => {
+        try {
+          return await call();
+        } catch (error) {
+          const recovered = opts.recover?.(error);
+          if (recovered) return recovered.value;
+          let e = toPublishError(what, error, { write: opts.write ?? false, timeoutMs: this.config.requestTimeoutMs });
+          if (isXrpcError(error, XrpcCode.expiredToken) && !triedAfterExpiry) {
+            triedAfterExpiry = true;
+            e = new PublishError(e.message, { retryable: true, code: e.code, retryAfterMs: 0, cause: error });
+          }
+          opts.failed?.(e);
+          throw e;
+        }
+      },
+      this.policy,
+      this.config.log,
+      this.clock,
+    );
+  }
+
+  /** The post at a record key of the session's account; undefined when there is none. */
+  async getRecord(session: Session, rkey: string, what: string): Promise<StoredPost | undefined> {
+    return this.xrpc<StoredPost | undefined>(
+      `${what}: reading record ${rkey}`,
+      async () => {
+        const res = await session.agent.com.atproto.repo.getRecord({ repo: session.did, collection: POST_COLLECTION, rkey });
+        if (!res.data.cid) throw new PublishError(`${what}: Bluesky returned record ${rkey} without a cid`, { retryable: true });
+        const text = (res.data.value as { text?: unknown }).text;
+        return { ref: { uri: res.data.uri, cid: res.data.cid }, ...(typeof text === 'string' ? { text } : {}) };
+      },
+      { recover: (error) => (isRecordNotFound(error) ? { value: undefined } : undefined) },
+    );
+  }
+
+  /** A handle's DID, asked once per run; undefined when there is no such account. */
+  resolveHandle(session: Session, handle: string, what = `resolving the mention @${handle}`): Promise<string | undefined> {
+    let pending = this.dids.get(handle);
+    if (!pending) {
+      pending = this.xrpc<string | undefined>(
+        what,
+        async () => (await session.agent.com.atproto.identity.resolveHandle({ handle })).data.did,
+        // 400: no such handle (or not a valid one). Anything else is trouble worth a retry.
+        { recover: (error) => (isXrpcError(error) && (error.status as number) === 400 ? { value: undefined } : undefined) },
+      );
+      this.dids.set(handle, pending);
+      pending.catch(() => this.dids.delete(handle));
+    }
+    return pending;
+  }
+
+  uploadBlob(session: Session, what: string, bytes: Buffer, mimeType: string): Promise<BlobRef> {
+    return this.xrpc(what, async () => (await session.agent.com.atproto.repo.uploadBlob(new Uint8Array(bytes), { encoding: mimeType })).data.blob);
+  }
+}
