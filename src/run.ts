@@ -17,6 +17,7 @@ import { createPublishers as registryPublishers, credentialErrors, descriptorFor
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
 import { mdCode } from './report/markdown.js';
 import { buildOutputs, summaryTable } from './report/outputs.js';
+import { previewMarker, renderPreviewComment, syncPreviewComment, type PreviewContent } from './report/pr-comment.js';
 import { renderPreview } from './report/preview.js';
 import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
@@ -32,6 +33,7 @@ type Problem = InputError | PostFileError;
 export interface RunnerPort {
   info(message: string): void;
   debug(message: string): void;
+  notice(message: string): void;
   warning(message: string, props?: AnnotationProps): void;
   error(message: string, props?: AnnotationProps): void;
   failed(message: string): void;
@@ -202,10 +204,12 @@ function writeOutputs(run: Run, results: TargetResult[]): void {
 /** Preview (pull requests) and dry runs: render everything, send nothing. */
 async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Promise<void> {
   const { settings, out, log, targets } = { ...run, targets: plan.targets };
+  const warnings: string[] = [];
   for (const t of targets) {
     const tooSoon = t.scheduledAtAsWritten !== undefined ? scheduleLeadProblem(t.scheduledAtAsWritten, t.publisher, run.started) : undefined;
-    if (tooSoon !== undefined) log.warning(`${t.label} → ${t.platform}: 'scheduledAt' ${tooSoon}. It is refused when published, unless an earlier run already queued it`);
+    if (tooSoon !== undefined) warnings.push(`${t.label} → ${t.platform}: 'scheduledAt' ${tooSoon}. It is refused when published, unless an earlier run already queued it`);
   }
+  for (const w of warnings) log.warning(w);
   // Only a dry run shows requests; a preview needs no publisher (nor any SDK).
   const publishers = settings.dryRun ? await run.createPublishers(kinds, settings, publisherEnv(run)) : new Map<PublisherKind, Publisher>();
   const results: TargetResult[] = [];
@@ -222,6 +226,37 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
   const heading = plan.mode === 'preview' ? 'letmepost: preview (posts are published when merged)' : 'letmepost: dry run (nothing was sent)';
   await out.summary(`### ${heading}\n\n${renderPreview(targets, requests)}\n`);
   out.info(targets.length ? `${targets.length} post target${targets.length > 1 ? 's' : ''} validated; nothing was sent.` : 'Nothing to validate.');
+  if (plan.mode === 'preview') await previewComment(run, targets.length > 0 ? { targets, problems: [], warnings } : undefined);
+}
+
+function pullRequestNumber(payload: Record<string, unknown>): number | undefined {
+  const pr = payload.pull_request as { number?: unknown } | undefined;
+  const n = pr?.number ?? payload.number;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * On a pull request, the preview in one comment too, where reviewers look; `content`
+ * undefined: nothing to preview (an earlier comment is marked resolved). It never fails the
+ * step: without a token that may comment (a fork's is read-only) the job summary is the
+ * preview, with one notice that says why.
+ */
+async function previewComment(run: Run, content: PreviewContent | undefined): Promise<void> {
+  const { settings, ctx, out } = run;
+  const pr = pullRequestNumber(ctx.payload);
+  if (!settings.previewComment || pr === undefined) return;
+  const fallback = (why: string) => out.notice(`The preview is in the job summary only: ${why}.`);
+  if (!settings.githubToken) return fallback("there is no 'github-token' to comment on the pull request with");
+  const head = (ctx.payload.pull_request as { head?: { repo?: { full_name?: unknown } | null } } | undefined)?.head?.repo?.full_name;
+  if (typeof head === 'string' && head !== ctx.repository) return fallback(`this pull request comes from the fork ${head}, whose token can only read, so it cannot comment`);
+  const marker = previewMarker(ctx);
+  const runUrl = `${ctx.serverUrl}/${ctx.repository}/actions/runs/${ctx.runId}`;
+  try {
+    const outcome = await syncPreviewComment(run.github(settings.githubToken), pr, marker, content && renderPreviewComment(marker, { ...content, runUrl }));
+    if (outcome.action !== 'none') run.log.info(`The preview comment on pull request #${pr}: ${outcome.action}${outcome.url ? ` (${outcome.url})` : ''}`);
+  } catch (error) {
+    fallback(`the comment on pull request #${pr} could not be written: ${errorMessage(error)}`);
+  }
 }
 
 function publisherEnv(run: Run) {
@@ -292,6 +327,7 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
   if (errors.length > 0) {
     reportProblems(out, errors);
     await out.summary(`### letmepost: nothing was posted\n\nFix these and re-run; no post was sent:\n\n${errors.map((e) => `- ${mdCode(e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)}`).join('\n')}\n`);
+    if (plan.mode === 'preview') await previewComment(run, { targets: [], problems: errors.map((e) => (e instanceof PostFileError ? `${e.location}: ${e.message}` : e.message)), warnings: [] });
     out.failed(`Nothing was posted: ${errors.length} problem${errors.length > 1 ? 's' : ''} with the ${plan.fromFiles ? 'post files or inputs' : 'inputs'} (see the annotations above).`);
     return;
   }

@@ -14,6 +14,8 @@ import { run, type RunDeps, type RunnerPort } from '../src/run.js';
 import { parseInputs } from '../src/settings/settings.js';
 import { FakeGitHub } from './support/fake-github.js';
 import { createRepo, type TempRepo } from './support/git-repo.js';
+import { FakeIssueComments } from './support/github-comments.js';
+import { pullRequestEvent } from './support/scenario.js';
 
 const ACCOUNT = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 const SHA = 'a'.repeat(40);
@@ -27,8 +29,12 @@ class RecordingRunner implements RunnerPort {
   readonly failures: string[] = [];
   readonly outputs = new Map<string, string>();
   readonly summaries: string[] = [];
+  readonly notices: string[] = [];
   info(message: string) {
     this.infos.push(message);
+  }
+  notice(message: string) {
+    this.notices.push(message);
   }
   debug() {}
   warning(message: string) {
@@ -242,3 +248,136 @@ describe('one run of the action, in-process', () => {
     expect(out.failures).toEqual(['letmepost-action stopped unexpectedly: boom']);
   });
 });
+
+describe('the preview comment on a pull request', () => {
+  let comments: FakeIssueComments;
+  let repo: TempRepo;
+  let base: string;
+
+  beforeAll(() => {
+    comments = new FakeIssueComments(github);
+    repo = origin;
+    base = repo.commitFiles('before the pull request', { 'README.md': '# widgets\n' });
+  });
+
+  const post = (text: string) => `text: ${JSON.stringify(text)}\ntargets:\n  - platform: linkedin\n    account: ${ACCOUNT}\n`;
+
+  /** The preview run of pull request `number` at `head`, with the workflow's token unless told otherwise. */
+  async function preview(number: number, head: string, opts: { inputs?: Record<string, string>; fork?: string } = {}) {
+    const event = pullRequestEvent(base, head, { number, title: 'Launch posts', author: 'octocat' });
+    const pr = event.payload.pull_request as { head: Record<string, unknown> };
+    pr.head.repo = { full_name: opts.fork ?? 'octo/posts' };
+    repo.checkout(head);
+    return runOnce({ 'github-token': TOKEN, ...opts.inputs }, { ctx: { eventName: 'pull_request', payload: event.payload as Record<string, unknown>, sha: head, workspace: repo.dir, runId: '4001' } });
+  }
+
+  it('appears once, and is updated in place on the next push', async () => {
+    repo.checkout(base);
+    const first = repo.commitFiles('a launch post', { 'posts/launch.yml': post('We launch on Monday') });
+    const run1 = await preview(11, first);
+    expect(run1.out.failures).toEqual([]);
+    expect(comments.on(11)).toHaveLength(1);
+    const [comment] = comments.on(11);
+    expect(comment!.body).toMatch(/^<!-- letmepost-action preview: \.github\/workflows\/announce\.yml#announce\/post -->\n/);
+    expect(comment!.body).toContain('We launch on Monday');
+    expect(comment!.body).toContain('/actions/runs/4001');
+
+    const second = repo.commitFiles('the launch moves', { 'posts/launch.yml': post('We launch on Tuesday') });
+    const run2 = await preview(11, second);
+    expect(run2.out.failures).toEqual([]);
+    expect(comments.on(11)).toHaveLength(1);
+    expect(comments.on(11)[0]!.id).toBe(comment!.id);
+    expect(comments.on(11)[0]!.body).toContain('We launch on Tuesday');
+    expect(comments.on(11)[0]!.body).not.toContain('Monday');
+  });
+
+  it('a re-run with nothing changed sends no write at all', async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a post', { 'posts/rerun.yml': post('Same text') });
+    await preview(12, head);
+    const writes = () => github.requests.filter((r) => r.method !== 'GET' && /\/issues\//.test(r.path)).length;
+    const before = writes();
+    await preview(12, head);
+    expect(writes()).toBe(before);
+    expect(comments.on(12)).toHaveLength(1);
+  });
+
+  it("a person's comment that quotes the marker is never taken for the preview", async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a post', { 'posts/quoted.yml': post('Quoted') });
+    const marker = '<!-- letmepost-action preview: .github/workflows/announce.yml#announce/post -->';
+    comments.addComment(13, `${marker}\nI copied this`);
+    await preview(13, head);
+    expect(comments.on(13).map((c) => c.user.type)).toEqual(['User', 'Bot']);
+    expect(comments.on(13)[0]!.body).toBe(`${marker}\nI copied this`);
+  });
+
+  it('shows the problems of an invalid post file, and the step still fails on them', async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a broken post', { 'posts/broken.yml': 'text: hi\nsheduledAt: 2030-01-01T09:00:00Z\ntargets:\n  - platform: linkedin\n    account: ' + ACCOUNT + '\n' });
+    const { out } = await preview(14, head);
+    expect(out.failures).toHaveLength(1);
+    expect(comments.on(14)).toHaveLength(1);
+    expect(comments.on(14)[0]!.body).toMatch(/1 problem to fix/);
+    expect(comments.on(14)[0]!.body).toContain("posts/broken.yml:2:1: 'sheduledAt' is not a field; did you mean 'scheduledAt'?");
+  });
+
+  it('is marked resolved when the pull request no longer adds post files', async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a post', { 'posts/gone.yml': post('Soon gone') });
+    await preview(15, head);
+    repo.checkout(head);
+    repo.remove('posts/gone.yml');
+    const without = repo.commit('the post is dropped');
+    await preview(15, without);
+    expect(comments.on(15)).toHaveLength(1);
+    expect(comments.on(15)[0]!.body).toMatch(/no longer adds or changes any post file/);
+    expect(comments.on(15)[0]!.body).not.toContain('Soon gone');
+  });
+
+  it('from a fork: the job summary alone, one notice, no request, never a failure', async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a post', { 'posts/fork.yml': post('From a fork') });
+    const before = github.requests.length;
+    const { out } = await preview(16, head, { fork: 'mallory/posts' });
+    expect(out.failures).toEqual([]);
+    expect(out.notices).toHaveLength(1);
+    expect(out.notices[0]).toMatch(/fork mallory\/posts, whose token can only read/);
+    expect(github.requests.slice(before).filter((r) => /\/issues\//.test(r.path))).toEqual([]);
+    expect(out.summaries.join('')).toContain('From a fork');
+  });
+
+  it('a token that may not comment: one notice naming the permission, never a failure', async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a post', { 'posts/denied.yml': post('Denied') });
+    comments.denyWrites = true;
+    try {
+      const { out } = await preview(17, head);
+      expect(out.failures).toEqual([]);
+      expect(out.notices).toHaveLength(1);
+      expect(out.notices[0]).toMatch(/pull-requests: write/);
+    } finally {
+      comments.denyWrites = false;
+    }
+  });
+
+  it('preview-comment: false leaves the pull request alone', async () => {
+    repo.checkout(base);
+    const head = repo.commitFiles('a post', { 'posts/off.yml': post('Off') });
+    const { out } = await preview(18, head, { inputs: { 'preview-comment': 'false' } });
+    expect(out.notices).toEqual([]);
+    expect(comments.on(18)).toEqual([]);
+  });
+
+  it('1,000 posts stay within the 65,536-character limit and point to the job summary', async () => {
+    repo.checkout(base);
+    const files = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`posts/many/p${String(i).padStart(4, '0')}.yml`, post(`Post number ${i} ${'x'.repeat(120)}`)]));
+    const head = repo.commitFiles('a thousand posts', files);
+    const { out } = await preview(19, head);
+    expect(out.failures).toEqual([]);
+    const [comment] = comments.on(19);
+    expect(comment!.body.length).toBeLessThanOrEqual(65_536);
+    expect(comment!.body).toMatch(/more posts, validated but not shown: a comment is limited to 65,536 characters; \[the job summary\]\(https:\/\/github\.com\/octo\/posts\/actions\/runs\/4001\) shows them/);
+  }, 120_000);
+});
+

@@ -40,6 +40,35 @@ export interface GitHubApi {
   fileText(path: string, ref: string): Promise<string | undefined>;
 }
 
+/** A comment on an issue or pull request, as far as the preview comment needs it. */
+export interface IssueComment {
+  id: number;
+  body: string;
+  /** Written by an app or bot (the workflow's token), not by a person. */
+  byBot: boolean;
+  url?: string;
+}
+
+/** The comments of one pull request: the preview comment is found, created and updated through this. */
+export interface IssueCommentsApi {
+  issueComments(issue: number): Promise<IssueComment[]>;
+  createIssueComment(issue: number, body: string): Promise<IssueComment>;
+  updateIssueComment(id: number, body: string): Promise<IssueComment>;
+}
+
+function toIssueComment(raw: unknown): IssueComment | undefined {
+  const c = raw as { id?: unknown; body?: unknown; html_url?: unknown; user?: { type?: unknown } | null; performed_via_github_app?: unknown } | null;
+  if (!c || typeof c.id !== 'number') return undefined;
+  return {
+    id: c.id,
+    body: typeof c.body === 'string' ? c.body : '',
+    byBot: c.user?.type === 'Bot' || (c.performed_via_github_app !== null && c.performed_via_github_app !== undefined),
+    ...(typeof c.html_url === 'string' ? { url: c.html_url } : {}),
+  };
+}
+
+const COMMENT_PERMISSIONS = "'permissions: pull-requests: write' for the preview comment";
+
 /** A GitHub API call failed; `status` is the HTTP status (0 for a transport failure). */
 export class GitHubApiError extends Error {
   override readonly name: string = 'GitHubApiError';
@@ -101,7 +130,7 @@ function toCommitRef(raw: unknown): CommitRef | undefined {
   return { sha: c.sha, time };
 }
 
-export class GitHubRestClient implements GitHubApi {
+export class GitHubRestClient implements GitHubApi, IssueCommentsApi {
   private readonly base: URL;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
@@ -228,6 +257,21 @@ export class GitHubRestClient implements GitHubApi {
     const page = last === undefined ? first.data : (await this.request<unknown[]>('GET', last)).data;
     const list = Array.isArray(page) ? page : [];
     return toCommitRef(list[list.length - 1]);
+  }
+
+  async issueComments(issue: number): Promise<IssueComment[]> {
+    const { items } = await this.paginate(this.repoPath(`/issues/${issue}/comments`), {}, (d) => (Array.isArray(d) ? d : []), toIssueComment, { permissions: COMMENT_PERMISSIONS });
+    return items;
+  }
+
+  async createIssueComment(issue: number, body: string): Promise<IssueComment> {
+    const res = await this.request('POST', this.repoPath(`/issues/${issue}/comments`), { body: { body }, permissions: COMMENT_PERMISSIONS });
+    return toIssueComment(res.data) ?? { id: 0, body, byBot: true };
+  }
+
+  async updateIssueComment(id: number, body: string): Promise<IssueComment> {
+    const res = await this.request('PATCH', this.repoPath(`/issues/comments/${id}`), { body: { body }, permissions: COMMENT_PERMISSIONS });
+    return toIssueComment(res.data) ?? { id, body, byBot: true };
   }
 
   private failure(what: string, response: HttpResponse, needs?: string): GitHubApiError {

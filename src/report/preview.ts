@@ -31,7 +31,7 @@ function fit(target: PlannedTarget): string {
 export const PREVIEW_MAX_BYTES = 700 * 1024;
 
 /** Groups targets by post (they share a label) and renders each post once with its targets. */
-export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTarget, unknown> = new Map(), maxBytes = PREVIEW_MAX_BYTES): string {
+export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTarget, unknown> = new Map(), maxBytes = PREVIEW_MAX_BYTES, whyCut = 'a job summary is limited to 1 MiB'): string {
   if (targets.length === 0) return 'No post to preview.';
   const posts = new Map<string, PlannedTarget[]>();
   for (const t of targets) posts.set(t.label, [...(posts.get(t.label) ?? []), t]);
@@ -68,6 +68,6 @@ export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTar
   let bytes = 0;
   while (shown < sections.length && bytes + Buffer.byteLength(sections[shown]!) <= maxBytes) bytes += Buffer.byteLength(sections[shown++]!) + 1;
   const hidden = sections.length - shown;
-  const note = hidden > 0 ? `\n_…and ${hidden} more post${hidden > 1 ? 's' : ''}, validated but not shown: a job summary is limited to 1 MiB._` : '';
+  const note = hidden > 0 ? `\n_…and ${hidden} more post${hidden > 1 ? 's' : ''}, validated but not shown: ${whyCut}._` : '';
   return redact(sections.slice(0, shown).join('\n') + note);
 }

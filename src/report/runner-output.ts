@@ -38,6 +38,7 @@ export const runner = {
   mask: (secret: string): void => core.setSecret(secret),
   info: (message: string): void => core.info(logText(message)),
   debug: (message: string): void => core.debug(logText(message)),
+  notice: (message: string): void => core.notice(logText(message)),
   warning: (message: string, p?: AnnotationProps): void => core.warning(logText(message), props(p)),
   error: (message: string, p?: AnnotationProps): void => core.error(logText(message), props(p)),
   failed: (message: string): void => core.setFailed(logText(message)),

@@ -33,6 +33,8 @@ export interface Settings extends PublisherSettings {
   requestTimeoutSeconds: number;
   /** The most posts a long text may be split into. */
   maxThreadPosts: number;
+  /** On pull requests: the preview in one comment on the pull request too. */
+  previewComment: boolean;
 }
 
 export const DEFAULT_FILES = ['posts/**/*.yml', 'posts/**/*.yaml'];
@@ -67,6 +69,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
     timeoutSeconds: r.seconds('timeout-seconds', 300, 10, 6 * 3600),
     requestTimeoutSeconds: r.seconds('request-timeout-seconds', 30, 1, 600),
     maxThreadPosts: r.count('max-thread-posts', 10, 1, 100),
+    previewComment: r.bool('preview-comment', true),
   };
   return { settings, errors: r.errors };
 }
