@@ -9,6 +9,7 @@
  * an error — never an empty string.
  */
 import type { RunContext } from '../context.js';
+import { graphemes } from '../text/length.js';
 
 /** Payload objects that dotted placeholders may read, and the events that carry them. */
 export const TEMPLATE_ROOTS = {
@@ -258,15 +259,12 @@ interface Filter {
   apply(value: string): string;
 }
 
-let graphemeSegmenter: Intl.Segmenter | undefined;
-
 /**
  * The first `max` user-perceived characters of `text`, ending with '…' when cut: at a word
  * boundary when one is near the end (never mid-word, mid-link or mid-emoji), else at the cap.
  */
 export function truncateText(text: string, max: number): string {
-  graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  const chars = Array.from(graphemeSegmenter.segment(text), (g) => g.segment);
+  const chars = graphemes(text);
   if (chars.length <= max) return text;
   const room = chars.slice(0, Math.max(0, max - 1));
   let end = room.length;

@@ -1,19 +1,30 @@
 /** Text length as the platforms count it: in graphemes, with URLs weighted where they are. */
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+let segmenter: Intl.Segmenter | undefined;
+
+/** Made on first use: the first Intl.Segmenter starts ICU (~80 ms), which plain ASCII text never needs. */
+export function graphemeSegmenter(): Intl.Segmenter {
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  return segmenter;
+}
+
+/** Printable ASCII and tabs: every character is a grapheme of its own (UAX #29 joins none of them). */
+const PLAIN_ASCII = /^[\t\x20-\x7e]*$/;
 
 /** http(s) links as the platforms detect them, stopping before trailing punctuation. */
 export const URL_PATTERN = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]}]/g;
 
 export function countGraphemes(text: string): number {
+  if (PLAIN_ASCII.test(text)) return text.length;
   let count = 0;
-  for (const _ of segmenter.segment(text)) count++;
+  for (const _ of graphemeSegmenter().segment(text)) count++;
   return count;
 }
 
 /** Splits text into graphemes (user-perceived characters). */
 export function graphemes(text: string): string[] {
-  return Array.from(segmenter.segment(text), (s) => s.segment);
+  if (PLAIN_ASCII.test(text)) return text.split('');
+  return Array.from(graphemeSegmenter().segment(text), (s) => s.segment);
 }
 
 /**

@@ -24,7 +24,13 @@ export class SplitError extends RangeError {
   override readonly name: string = 'SplitError';
 }
 
-const sentenceSegmenter = new Intl.Segmenter(undefined, { granularity: 'sentence' });
+let sentenceCache: Intl.Segmenter | undefined;
+
+/** Made on first use, like the grapheme segmenter: only a text that needs splitting pays for ICU. */
+function sentenceSegmenter(): Intl.Segmenter {
+  sentenceCache ??= new Intl.Segmenter(undefined, { granularity: 'sentence' });
+  return sentenceCache;
+}
 
 /** Start and end offsets of every link in `text`. */
 function linkSpans(text: string): Array<readonly [number, number]> {
@@ -36,7 +42,7 @@ function sentences(text: string): string[] {
   const links = linkSpans(text);
   const out: string[] = [];
   let start = 0;
-  for (const { index } of sentenceSegmenter.segment(text)) {
+  for (const { index } of sentenceSegmenter().segment(text)) {
     if (index === 0 || links.some(([s, e]) => index > s && index < e)) continue;
     out.push(text.slice(start, index));
     start = index;
