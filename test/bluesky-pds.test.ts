@@ -342,8 +342,8 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     const [again] = await rerun.pub.publish(t);
     expect(again).toMatchObject({ replayed: true, uri: result?.uri, cid: result?.cid });
     expect(served.get('/page')).toBe(pagesBefore);
-    // The re-run reads without logging in: one handle resolution and one read, nothing else.
-    expect(rerun.calls).toEqual(['com.atproto.identity.resolveHandle', 'com.atproto.repo.getRecord']);
+    // The re-run reads without logging in: one read (by handle), nothing else.
+    expect(rerun.calls).toEqual(['com.atproto.repo.getRecord']);
   });
 
   it('posts without a card, with a warning, when the page does not answer in time', async () => {

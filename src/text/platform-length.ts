@@ -12,7 +12,7 @@ let xLength: ((text: string) => number) | undefined;
 export async function prepareLengths(platforms: Iterable<Platform>): Promise<void> {
   if (xLength !== undefined || ![...platforms].includes('twitter')) return;
   // Eager mode keeps one bundle file while sparing runs without X the module's start-up.
-  xLength = (await import(/* webpackMode: "eager" */ './x-length.js')).xWeightedLength;
+  xLength = (await import('./x-length.js')).xWeightedLength;
 }
 
 export function platformLength(platform: Platform, text: string): number {

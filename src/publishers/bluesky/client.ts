@@ -33,7 +33,15 @@ export const POST_COLLECTION = 'app.bsky.feed.post';
 
 export interface Session {
   agent: AtpAgent;
+  /** The repository to read and write: the account's DID; before a login, possibly its handle (a PDS reads a repo by either). */
   did: string;
+  /** The account's handle, once logged in. */
+  handle?: string;
+}
+
+/** Whether a read made as `readAs` (a DID or a handle, before logging in) read the repository the session writes to. */
+export function sameRepo(readAs: string, session: Session): boolean {
+  return readAs === session.did || (session.handle !== undefined && readAs.toLowerCase() === session.handle.toLowerCase());
 }
 
 export interface StrongRef {
@@ -93,8 +101,9 @@ export class BlueskyClient {
       const agent = new AtpAgent({ service, fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
       if (identifier.startsWith('did:')) return { agent, did: identifier };
       if (identifier.includes('@') || !identifier.includes('.')) return undefined;
-      const did = await this.resolveHandle({ agent, did: '' }, identifier.replace(/^@/, ''), `resolving the account ${identifier}`).catch(() => undefined);
-      return did ? { agent, did } : undefined;
+      // A PDS reads a repository by its handle too: no resolveHandle first, one request less.
+      // Whose repository it was is checked against the login before the read is trusted.
+      return { agent, did: identifier.replace(/^@/, '') };
     })();
     return this.readerPromise;
   }
@@ -140,7 +149,7 @@ export class BlueskyClient {
         `Bluesky: 'bluesky-app-password' holds the account's main password, not an app password. It works, but it can change the account's settings and is lost with every password change; create an app password at https://bsky.app/settings/app-passwords, store it as the secret instead, and change the main password if it was ever shared`,
       );
     }
-    return { agent, did: session.did };
+    return { agent, did: session.did, handle: session.handle };
   }
 
   /**

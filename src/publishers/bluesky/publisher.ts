@@ -14,7 +14,7 @@
  * Bluesky (login, retries) and embeds.ts builds the first post's images, video or link card.
  */
 import { applyMentions, describeMentions, detectFacets, mentionedHandles } from './rich-text.js';
-import { BlueskyClient, POST_COLLECTION, type ClientConfig, type Session, type StoredPost, type StrongRef } from './client.js';
+import { BlueskyClient, POST_COLLECTION, sameRepo, type ClientConfig, type Session, type StoredPost, type StrongRef } from './client.js';
 import { describeEmbed, Embeds, type EmbedConfig } from './embeds.js';
 import { anchorOf, planPosts, type PlannedPost } from './records.js';
 import { isXrpcError, toPublishError, XrpcCode } from './xrpc-errors.js';
@@ -140,7 +140,7 @@ export class BlueskyPublisher implements Publisher {
       let written: Written;
       try {
         const reply = post.kind === 'first-comment' ? (first && root ? { root, parent: first } : undefined) : root && parent ? { root, parent } : undefined;
-        written = await this.writePost(session, target, post, reply, session.did === known?.did ? known.get(post.rkey) : undefined);
+        written = await this.writePost(session, target, post, reply, known && sameRepo(known.did, session) ? known.get(post.rkey) : undefined);
       } catch (error) {
         throw this.failure(error, target, plan, results, `at://${session.did}/${POST_COLLECTION}/${post.rkey}`);
       }

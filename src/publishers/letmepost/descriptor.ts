@@ -61,7 +61,7 @@ export const letmepost: PublisherDescriptor<LetmepostSettings> = {
       : [new InputError('letmepost-token', "Input 'letmepost-token' is required to post through letmepost; add an API key as a repository secret and pass it: letmepost-token: ${{ secrets.LETMEPOST_TOKEN }}")],
 
   async create(settings, env) {
-    const { LetmepostPublisher } = await import(/* webpackMode: "eager" */ './publisher.js');
+    const { LetmepostPublisher } = await import('./publisher.js');
     return new LetmepostPublisher({ token: settings.token ?? '', apiUrl: settings.apiUrl, requestTimeoutMs: env.requestTimeoutMs, deadline: env.deadline, log: env.log });
   },
 };

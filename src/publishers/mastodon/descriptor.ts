@@ -46,7 +46,7 @@ export const mastodon: PublisherDescriptor<MastodonSettings> = {
   },
 
   async create(settings, env) {
-    const { MastodonPublisher } = await import(/* webpackMode: "eager" */ './publisher.js');
+    const { MastodonPublisher } = await import('./publisher.js');
     return new MastodonPublisher({ server: settings.server ?? '', token: settings.token ?? '', requestTimeoutMs: env.requestTimeoutMs, deadline: env.deadline, log: env.log });
   },
 };
