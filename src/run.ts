@@ -118,7 +118,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
 }
 
 function createLedger(run: Run, targets: PlannedTarget[]): Ledger {
-  const { settings, ctx, log } = run;
+  const { settings, log } = run;
   if (settings.ledger === 'off') return new Ledger(undefined, log);
   if (!settings.githubToken) {
     if (targets.length === 0) return new Ledger(undefined, log);

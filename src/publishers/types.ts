@@ -7,6 +7,7 @@
  */
 import type { FieldProblem, InputError, PostFileError } from '../errors.js';
 import type { Log } from '../io/log.js';
+import type { RetryPolicy } from '../io/retry.js';
 import type { ResolvedMedia } from '../model/media.js';
 import type { Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
@@ -100,6 +101,18 @@ export interface Publisher {
   publish(target: PlannedTarget): Promise<TargetResult[]>;
   /** The exact request(s) a publish would send, secrets redacted: shown by dry-run. */
   describe(target: PlannedTarget): Promise<unknown>;
+}
+
+/** How a publisher reaches its service: the same for every publisher; tests inject fetch, wait and the retry policy. */
+export interface TransportConfig {
+  /** Time limit of each request. */
+  requestTimeoutMs: number;
+  /** Epoch ms: no attempt starts after it. */
+  deadline: number;
+  log: Log;
+  fetch?: typeof fetch;
+  wait?: (ms: number) => Promise<void>;
+  retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
 }
 
 /** What a publisher is made with, besides its own settings. */

@@ -7,25 +7,17 @@ import { AtpAgent, type BlobRef } from '@atproto/api';
 import { PublishError } from '../../errors.js';
 import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
 import { registerSecret } from '../../secrets.js';
-import type { Log } from '../types.js';
+import type { TransportConfig } from '../types.js';
 import { guardedFetch } from './guarded-fetch.js';
 import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from './xrpc-errors.js';
 
-export interface ClientConfig {
+export interface ClientConfig extends TransportConfig {
   /** Handle, DID or email of the account. */
   identifier: string;
   /** An app password (never the account password: it may require an emailed code). */
   appPassword: string;
   /** The PDS or entryway to log in to, e.g. https://bsky.social. */
   service: string;
-  /** Time limit of each request to Bluesky. */
-  requestTimeoutMs: number;
-  /** Epoch ms: no attempt starts after it. */
-  deadline: number;
-  log: Log;
-  fetch?: typeof fetch;
-  wait?: (ms: number) => Promise<void>;
-  retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
 }
 
 /** The collection every post record is written to and read from. */

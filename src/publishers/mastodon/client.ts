@@ -9,19 +9,13 @@ import { httpRequest, retryAfterMs, type HttpResponse } from '../../io/http.js';
 import { isObject, parseJson, str } from '../../io/json.js';
 import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
 import { redact, registerSecret } from '../../secrets.js';
-import type { Log } from '../types.js';
+import type { Log, TransportConfig } from '../types.js';
 
-export interface MastodonConfig {
+export interface MastodonConfig extends TransportConfig {
   /** The instance's base URL, e.g. https://mastodon.social. */
   server: string;
   /** A user access token with write:statuses (and write:media for media). */
   token: string;
-  requestTimeoutMs: number;
-  /** Epoch ms: no attempt or media check starts after it. */
-  deadline: number;
-  log: Log;
-  fetch?: typeof fetch;
-  wait?: (ms: number) => Promise<void>;
   /** Between checks of a media attachment that is still processing; default 1000. */
   mediaPollIntervalMs?: number;
 }
@@ -67,7 +61,7 @@ export class MastodonClient {
   private readonly policy: RetryPolicy;
 
   constructor(readonly config: MastodonConfig) {
-    this.policy = { ...DEFAULT_RETRY, deadline: config.deadline };
+    this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
     this.clock = clockWith(config.wait);
     registerSecret(config.token);
   }
