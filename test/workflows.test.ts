@@ -166,3 +166,37 @@ describe('the self-test, run as the runner runs it', () => {
     expect(results.every((r) => r.status === 'validated')).toBe(true);
   });
 });
+
+describe('npm run example', () => {
+  it('prints the log, the request, the outputs and the summary as a person reads them: no runner protocol', () => {
+    const printed = execFileSync(process.execPath, [join(REPO_ROOT, 'examples', 'run-locally.mjs')], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    expect(printed).toMatch(/--- the action's log ---/);
+    expect(printed).toMatch(/the request that would be sent \(nothing is sent\)/);
+    expect(printed).toMatch(/^status: validated$/m);
+    expect(printed).toMatch(/^idempotency-key: lmpa-/m);
+    expect(printed).toMatch(/--- job summary/);
+    expect(printed).not.toMatch(/ghadelimiter_|^::|##\[/m);
+    // Empty outputs are left out.
+    expect(printed).not.toMatch(/^uri: $/m);
+  });
+});
+
+describe('the Marketplace listing', () => {
+  it("action.yml's name and description fit the Marketplace (description under 125 characters), with branding", () => {
+    const action = parseYaml(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { name: string; description: string; branding?: { icon?: string; color?: string } };
+    expect(action.name.length).toBeGreaterThan(0);
+    expect(action.description.length).toBeLessThan(125);
+    expect(action.branding?.icon).toBeTruthy();
+    expect(action.branding?.color).toBeTruthy();
+  });
+
+  it('the repository has what an action repository needs', () => {
+    for (const file of ['LICENSE', 'CHANGELOG.md', '.github/SECURITY.md', '.github/CONTRIBUTING.md', '.github/ARCHITECTURE.md']) {
+      expect(readFileSync(join(REPO_ROOT, file), 'utf8').length, file).toBeGreaterThan(500);
+    }
+    expect(readFileSync(join(REPO_ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+    expect(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).license).toBe('Apache-2.0');
+    expect(readFileSync(join(REPO_ROOT, 'CHANGELOG.md'), 'utf8')).toMatch(/^## \[Unreleased\]$/m);
+  });
+});
+
