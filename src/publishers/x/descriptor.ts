@@ -26,7 +26,7 @@ const WHERE = "the app's \"Keys and tokens\" page in the X developer portal (con
 export const x: PublisherDescriptor<XSettings> = {
   kind: 'x',
   title: 'the direct X publisher',
-  directTo: 'X',
+  // No `directTo`: its title names it in lists of publishers ("… or the direct X publisher").
   serves: (target) => target.account === 'x',
   // X remembers nothing per request; its refusal of a duplicate text is no key (see publisher.ts).
   idempotencyWindowMs: 0,
