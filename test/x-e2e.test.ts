@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from './support/action.js';
 import { FAKE_X_CREDENTIALS, startFakeX, type FakeX } from './support/fake-x.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, log, results } from './support/scenario.js';
+import { fixtures, GITHUB_TOKEN, githubEnv, log, pushEvent, results } from './support/scenario.js';
 
 const { repository, github, cleanup, defer } = fixtures();
 afterAll(cleanup);
@@ -129,6 +129,54 @@ describe.concurrent('the bundled action posting to X directly', () => {
     const shown = result.stdout.replace(/::add-mask::.*$/gm, '');
     for (const secret of [FAKE_X_CREDENTIALS.consumerSecret, FAKE_X_CREDENTIALS.tokenSecret, 'not-the-right-secret-4321']) expect(shown).not.toContain(secret);
     expect(ctx.fake.tweets).toHaveLength(0);
+  });
+
+  it("a post file added in a push: a quote of a missing tweet is refused with X's reason; the next one is posted once, and a re-run of its push sends nothing", async () => {
+    const ctx = await setup();
+    const before = ctx.sha;
+    const after = ctx.repo.commitFiles('announce on X', { 'posts/launch.yml': 'text: "widgets 2.0 is here: https://example.com/2.0"\ntargets:\n  - platform: x\n    account: x\ntwitter:\n  quoteTweetId: "1111111111111111111"\n' });
+    const push = (attempt: number) =>
+      runAction({
+        workspace: ctx.repo.dir,
+        event: pushEvent(ctx.repo, before, after),
+        inputs: { 'x-api-url': ctx.fake.url, 'github-token': GITHUB_TOKEN, ...KEYS },
+        env: githubEnv(ctx.gh, after, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+      });
+    const fake = ctx.fake;
+    const first = await push(1);
+    // The quoted tweet does not exist on the fake: X refuses, and nothing is posted.
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/The quoted Tweet 1111111111111111111 does not exist/);
+    expect(fake.tweets).toHaveLength(0);
+    const fixed = ctx.repo.commitFiles('announce on X, for real', { 'posts/launch2.yml': 'text: "widgets 2.0 is here: https://example.com/2.0"\ntargets:\n  - platform: twitter\n    account: x\n' });
+    const pushFixed = (attempt: number) =>
+      runAction({
+        workspace: ctx.repo.dir,
+        event: pushEvent(ctx.repo, after, fixed),
+        inputs: { 'x-api-url': ctx.fake.url, 'github-token': GITHUB_TOKEN, ...KEYS },
+        env: githubEnv(ctx.gh, fixed, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+      });
+    const posted = await pushFixed(1);
+    expect(posted.code, log(posted)).toBe(0);
+    expect(posted.outputs).toMatchObject({ status: 'published', id: fake.tweets[0]!.id });
+    const rerun = await pushFixed(2);
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(rerun.outputs).toMatchObject({ status: 'published', id: fake.tweets[0]!.id, replayed: 'true' });
+    expect(fake.tweetRequests().filter((r) => r.body.includes('2.0 is here'))).toHaveLength(2);
+    expect(fake.tweets).toHaveLength(1);
+  });
+
+  it('two runs of the same step at once: one tweet; the other run says the text is already there, and a later re-run posts nothing', async () => {
+    const ctx = await setup();
+    const [a, b] = await Promise.all([run(ctx), run(ctx)]);
+    expect(ctx.fake.tweets).toHaveLength(1);
+    const outcomes = [a, b].map((r) => r.outputs.status).sort();
+    expect(outcomes, `${log(a)}\n${log(b)}`).toEqual(['published', 'unknown']);
+    expect(`${a.stdout}${b.stdout}`).toMatch(/already posted exactly this text/);
+    const later = await run(ctx, {}, 2);
+    expect(ctx.fake.tweets).toHaveLength(1);
+    expect(ctx.fake.tweetRequests()).toHaveLength(2);
+    expect(['published', 'unknown']).toContain(later.outputs.status);
   });
 
   it('media for X are refused before anything is sent', async () => {

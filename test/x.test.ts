@@ -242,7 +242,8 @@ describe('the publisher against the fake X', () => {
     fake = await startFakeX();
     await publisher(fake.url).publish(target(['same text']));
     const error = await publisher(fake.url).publish(target(['same text'])).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: DUPLICATE, outcomeUnknown: false });
+    expect(error).toMatchObject({ code: DUPLICATE, outcomeUnknown: true });
+    expect(fake.tweets).toHaveLength(1);
     expect((error as Error).message).toMatch(/already posted exactly this text .* Nothing was posted now/);
   });
 

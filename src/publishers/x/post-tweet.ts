@@ -55,7 +55,7 @@ export async function postTweet(client: XClient, what: string, body: TweetBody):
       client.log.info(`${what}: X refused the check as a duplicate: the earlier attempt posted it`);
       return { confirmedByDuplicate: true };
     }
-    if (failure.outcomeUnknown) throw ambiguous(failure);
+    if (failure.outcomeUnknown && failure.code !== DUPLICATE) throw ambiguous(failure);
     throw failure;
   });
 }

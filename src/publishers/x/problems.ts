@@ -87,8 +87,10 @@ export function xFailure(what: string, status: number, headers: Headers, body: B
   }
   if (status === 403 && isDuplicate(problem)) {
     return make(
-      `${head}; the account already posted exactly this text (by hand, or a run whose record was lost), and X refuses the same text twice. Nothing was posted now. If that earlier post is the one meant, nothing is left to do; to post again, change the text`,
-      { code: DUPLICATE },
+      `${head}; the account already posted exactly this text (by hand, or another run of this post), and X refuses the same text twice. Nothing was posted now. If that earlier post is the one meant, nothing is left to do; to post again, change the text and set a new 'idempotency-key'`,
+      // A post with this text exists: reported as "may have been posted" (the ledger keeps the
+      // intent), never as "not posted", which would let a later run post it once X forgets.
+      { code: DUPLICATE, outcomeUnknown: true },
     );
   }
   if (status === 402 || /credits|payment/i.test(`${problem.title ?? ''} ${problem.type ?? ''}`)) {
