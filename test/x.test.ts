@@ -268,6 +268,15 @@ describe('the publisher against the fake X', () => {
     expect((error as Error).message).toMatch(new RegExp(`Post 1 of the thread of 2 is published \\(https://x.com/i/web/status/${fake.tweets[0]!.id}\\); post 2 is not.*x-reply-to-tweet-id`));
   });
 
+  it('a dry run shows the requests, secrets left out, and sends nothing', async () => {
+    fake = await startFakeX();
+    const shown = JSON.stringify(await publisher(fake.url).describe(target(['one', 'two'], { twitter: { quoteTweetId: '1111111111111111111' } })));
+    expect(shown).toContain('"quote_tweet_id":"1111111111111111111"');
+    expect(shown).toContain('"in_reply_to_tweet_id":"<id of post 1>"');
+    for (const secret of Object.values(CREDS)) expect(shown).not.toContain(secret);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('a scheduled post not yet due sends nothing', async () => {
     fake = await startFakeX();
     const [result] = await publisher(fake.url).publish({ ...target(['later']), scheduledAt: '2099-01-01T09:00:00.000Z' });

@@ -30,7 +30,7 @@ export const x: PublisherDescriptor<XSettings> = {
   serves: (target) => target.account === 'x',
   // X remembers nothing per request; its refusal of a duplicate text is no key (see publisher.ts).
   idempotencyWindowMs: 0,
-  idempotencyWindowText: 'no time at all (X has no idempotency key)',
+  idempotencyWindowText: '0 s (X has no idempotency key)',
   idempotencyWindowBrief: 'X none (the ledger only)',
   minScheduleLeadMs: Number.NEGATIVE_INFINITY,
   needsAnchorTime: false,
