@@ -4,9 +4,12 @@
  * reads the ledger and sends nothing, a thread chains its replies, a request whose answer
  * was lost ends as one tweet, and bad keys fail with the fix.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from './support/action.js';
-import { FAKE_X_CREDENTIALS, startFakeX, type FakeX } from './support/fake-x.js';
+import { FAKE_X_CREDENTIALS, startFakeX } from './support/fake-x.js';
+import { mp4, png } from './support/images.js';
 import { fixtures, GITHUB_TOKEN, githubEnv, log, pushEvent, results } from './support/scenario.js';
 
 const { repository, github, cleanup, defer } = fixtures();
@@ -179,11 +182,19 @@ describe.concurrent('the bundled action posting to X directly', () => {
     expect(['published', 'unknown']).toContain(later.outputs.status);
   });
 
-  it('media for X are refused before anything is sent', async () => {
+  it('an image from the repository is uploaded with its alt text; a video is refused before anything is sent', async () => {
     const ctx = await setup();
-    const result = await run(ctx, { media: '- url: https://example.com/a.png\n  alt: a' });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/media to X through the direct publisher is not supported yet; post through letmepost/);
-    expect(ctx.fake.requests).toHaveLength(0);
+    writeFileSync(join(ctx.repo.dir, 'shot.png'), png(64, 48));
+    const posted = await run(ctx, { media: '- path: shot.png\n  alt: The new dashboard' });
+    expect(posted.code, log(posted)).toBe(0);
+    expect(ctx.fake.media).toMatchObject([{ type: 'image/png', alt: 'The new dashboard' }]);
+    expect(ctx.fake.tweets[0]!.mediaIds).toEqual([ctx.fake.media[0]!.id]);
+
+    const other = await setup();
+    writeFileSync(join(other.repo.dir, 'clip.mp4'), mp4());
+    const refused = await run(other, { media: '- path: clip.mp4\n  alt: a clip' });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/video is not supported yet; post it through letmepost/);
+    expect(other.fake.requests).toHaveLength(0);
   });
 });

@@ -4,6 +4,9 @@
  * of long text by X's weights, and the publisher's requests (threads, replies, quotes, a
  * request whose answer was lost, rate limits) against the fake.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PublishError } from '../src/errors.js';
 import { parseInputs } from '../src/settings/settings.js';
@@ -17,6 +20,7 @@ import { planTweets, tweetBody } from '../src/publishers/x/tweets.js';
 import { prepareLengths } from '../src/text/platform-length.js';
 import { xWeightedLength } from '../src/text/x-length.js';
 import { FAKE_X_CREDENTIALS, startFakeX, type FakeX } from './support/fake-x.js';
+import { png } from './support/images.js';
 import { plannedTarget } from './support/planned.js';
 
 const CREDS = { consumerKey: FAKE_X_CREDENTIALS.consumerKey, consumerSecret: FAKE_X_CREDENTIALS.consumerSecret, token: FAKE_X_CREDENTIALS.token, tokenSecret: FAKE_X_CREDENTIALS.tokenSecret };
@@ -163,17 +167,20 @@ describe('the descriptor and the inputs', () => {
     expect(errors[1]!.message).toMatch(/Authentication Tokens.*Read and write/);
   });
 
-  it('refuses media in preflight, with the way that works', async () => {
+  it('refuses video and other image types in preflight, with the way that works', async () => {
     await prepareLengths(['twitter']);
     const problems = descriptor.checks({
       post: { text: 'hi', targets: [{ platform: 'twitter', account: 'x' }], media: [] } as never,
       platform: 'twitter',
       account: 'x',
       texts: ['hi'],
-      media: [{ kind: 'image', displayPath: 'a.png' } as never],
+      media: [{ kind: 'video', displayPath: 'a.mp4' } as never, { kind: 'image', displayPath: 'b.gif', mimeType: 'image/gif' } as never, { kind: 'image', displayPath: 'c.png', mimeType: 'image/png' } as never],
       targetPath: ['targets', 0],
     });
-    expect(problems.map((p) => p.message).join('\n')).toMatch(/media to X through the direct publisher is not supported yet; post through letmepost/);
+    expect(problems).toEqual([
+      { path: ['media', 0], message: expect.stringMatching(/^'a.mp4' is a video: .*video is not supported yet; post it through letmepost/) },
+      { path: ['media', 1], message: expect.stringMatching(/^'b.gif' is image\/gif; the direct X publisher takes JPEG, PNG or WebP/) },
+    ]);
   });
 
   it('auto chooses x when the four keys are set and no letmepost token is', () => {
@@ -275,6 +282,23 @@ describe('the publisher against the fake X', () => {
     expect(shown).toContain('"in_reply_to_tweet_id":"<id of post 1>"');
     for (const secret of Object.values(CREDS)) expect(shown).not.toContain(secret);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('images are uploaded, their alt text set, and attached to the first post of a thread', async () => {
+    fake = await startFakeX();
+    const dir = mkdtempSync(join(tmpdir(), 'lmpa-x-'));
+    writeFileSync(join(dir, 'a.png'), png(40, 30));
+    writeFileSync(join(dir, 'b.png'), png(20, 20, { seed: 2 }));
+    const media = [
+      { kind: 'image' as const, path: join(dir, 'a.png'), displayPath: 'a.png', mimeType: 'image/png', size: png(40, 30).length, alt: 'The dashboard' },
+      { kind: 'image' as const, path: join(dir, 'b.png'), displayPath: 'b.png', mimeType: 'image/png', size: png(20, 20, { seed: 2 }).length },
+    ];
+    const results = await publisher(fake.url).publish({ ...target(['with images', 'and a reply']), media });
+    expect(fake.media.map((m) => [m.type, m.alt])).toEqual([['image/png', 'The dashboard'], ['image/png', undefined]]);
+    expect(fake.tweets[0]!.mediaIds).toEqual(fake.media.map((m) => m.id));
+    expect(fake.tweets[1]!.mediaIds).toBeUndefined();
+    expect(results[0]!.warnings).toEqual([expect.stringMatching(/'b.png' has no alt text/)]);
+    expect(fake.requests.filter((r) => r.path === '/2/media/upload').every((r) => r.signed)).toBe(true);
   });
 
   it('a scheduled post not yet due sends nothing', async () => {

@@ -12,6 +12,9 @@
  * - `POST /2/tweets` (JSON): `text`, `reply.in_reply_to_tweet_id`, `quote_tweet_id`; over
  *   280 weighted characters (twitter-text) → 403; a reply or quote of an unknown tweet →
  *   403/400; the same text again by the account → 403 duplicate content. 201 with `data`.
+ * - `POST /2/media/upload` (multipart `media`, `media_category=tweet_image`; JPEG, PNG or
+ *   WebP by its bytes, 5 MB at most), `POST /2/media/metadata` (alt text, 1,000 characters at
+ *   most); a tweet's `media.media_ids` must name uploads of this account (at most 4).
  * - `GET /2/users/me`, `GET /2/users/:id/tweets` (when `canRead`): the account and its
  *   recent tweets, newest first, text with & < > escaped as X returns it.
  * - Rate limits: `x-rate-limit-*` headers; a `rate-limit` fault answers 429.
@@ -63,7 +66,15 @@ export type XFault =
   /** 429 with x-rate-limit-reset `resetInSeconds` ahead (default 1). */
   | { kind: 'rate-limit'; resetInSeconds?: number };
 
-export type XRoute = 'tweets' | 'users-me' | 'timeline' | 'any';
+export type XRoute = 'tweets' | 'media' | 'metadata' | 'users-me' | 'timeline' | 'any';
+
+export interface FakeMedia {
+  id: string;
+  type: string;
+  size: number;
+  category: string;
+  alt?: string;
+}
 
 export interface RecordedXRequest {
   method: string;
@@ -79,12 +90,14 @@ export interface FakeTweet {
   text: string;
   inReplyTo?: string;
   quoteOf?: string;
+  mediaIds?: string[];
 }
 
 export interface FakeX {
   url: string;
   requests: RecordedXRequest[];
   tweets: FakeTweet[];
+  media: FakeMedia[];
   inject(route: XRoute, ...faults: XFault[]): void;
   /** POST /2/tweets requests received (signed or not). */
   tweetRequests(): RecordedXRequest[];
@@ -145,6 +158,7 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
   const creds = opts.credentials ?? FAKE_X_CREDENTIALS;
   const requests: RecordedXRequest[] = [];
   const tweets: FakeTweet[] = [];
+  const media: FakeMedia[] = [];
   const known = new Set(opts.existingTweets ?? []);
   const usedNonces = new Set<string>();
   const faults = new Map<XRoute, XFault[]>();
@@ -194,6 +208,8 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
 
   function routeOf(method: string, pathname: string): XRoute | undefined {
     if (method === 'POST' && pathname === '/2/tweets') return 'tweets';
+    if (method === 'POST' && pathname === '/2/media/upload') return 'media';
+    if (method === 'POST' && pathname === '/2/media/metadata') return 'metadata';
     if (method === 'GET' && pathname === '/2/users/me') return 'users-me';
     if (method === 'GET' && /^\/2\/users\/\d+\/tweets$/.test(pathname)) return 'timeline';
     return undefined;
@@ -209,7 +225,7 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
 
   /** Creates the tweet or answers why not: [status, body]. */
   function createTweet(body: string): [number, unknown, FakeTweet?] {
-    let parsed: { text?: unknown; reply?: { in_reply_to_tweet_id?: unknown }; quote_tweet_id?: unknown };
+    let parsed: { text?: unknown; reply?: { in_reply_to_tweet_id?: unknown }; quote_tweet_id?: unknown; media?: { media_ids?: unknown } };
     try {
       parsed = JSON.parse(body) as typeof parsed;
     } catch {
@@ -226,50 +242,99 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
     if (quote !== undefined && !(typeof quote === 'string' && (known.has(quote) || tweets.some((t) => t.id === quote)))) {
       return [400, { title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request', errors: [{ message: `The quoted Tweet ${String(quote)} does not exist` }] }];
     }
+    const mediaIds = parsed.media?.media_ids;
+    if (mediaIds !== undefined && !(Array.isArray(mediaIds) && mediaIds.length <= 4 && mediaIds.every((m) => typeof m === 'string' && media.some((u) => u.id === m)))) {
+      return [400, { title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request', errors: [{ message: 'Your media IDs are invalid.' }] }];
+    }
     if (tweets.some((t) => t.text === text)) return [403, PROBLEMS.duplicate];
     const id = String(1860000000000000000n + nextId++);
-    const tweet: FakeTweet = { id, text, ...(typeof replyTo === 'string' ? { inReplyTo: replyTo } : {}), ...(typeof quote === 'string' ? { quoteOf: quote } : {}) };
+    const tweet: FakeTweet = { id, text, ...(typeof replyTo === 'string' ? { inReplyTo: replyTo } : {}), ...(typeof quote === 'string' ? { quoteOf: quote } : {}), ...(Array.isArray(mediaIds) ? { mediaIds: mediaIds as string[] } : {}) };
     tweets.push(tweet);
     return [201, { data: { id, text, edit_history_tweet_ids: [id] } }, tweet];
   }
 
+  const invalid = (message: string) => [400, { title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request', errors: [{ message }] }] as const;
+
+  /** A one-shot image upload: multipart `media` and `media_category`. */
+  async function upload(req: http.IncomingMessage, raw: Buffer): Promise<readonly [number, unknown]> {
+    const type = req.headers['content-type'] ?? '';
+    if (!type.startsWith('multipart/form-data')) return invalid('media upload must be multipart/form-data');
+    const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': type } }).formData();
+    const file = form.get('media');
+    const category = form.get('media_category');
+    if (!(file instanceof Blob)) return invalid('$.media: is missing but it is required');
+    if (category !== 'tweet_image') return invalid(`media_category ${String(category)} is not valid for this upload`);
+    const bytes = Buffer.from(await file.arrayBuffer());
+    const kind = bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ? 'png' : bytes[0] === 0xff && bytes[1] === 0xd8 ? 'jpeg' : bytes.toString('latin1', 8, 12) === 'WEBP' ? 'webp' : undefined;
+    if (!kind) return invalid('media type unrecognized.');
+    if (bytes.length > 5_000_000) return invalid('File size exceeds 5242880 bytes.');
+    const id = String(1870000000000000000n + BigInt(media.length + 1));
+    media.push({ id, type: `image/${kind}`, size: bytes.length, category });
+    return [200, { data: { id, media_key: `3_${id}`, size: bytes.length, expires_after_secs: 86400, image: { image_type: `image/${kind}` } } }];
+  }
+
+  function metadata(body: string): readonly [number, unknown] {
+    let parsed: { id?: unknown; metadata?: { alt_text?: { text?: unknown } } };
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      return invalid('Request body is not valid JSON');
+    }
+    const item = media.find((m) => m.id === parsed.id);
+    if (!item) return invalid(`The media ${String(parsed.id)} does not exist`);
+    const alt = parsed.metadata?.alt_text?.text;
+    if (typeof alt !== 'string' || [...alt].length > 1000) return invalid('$.metadata.alt_text.text: must be a string of at most 1000 characters');
+    item.alt = alt;
+    return [200, { data: { associated_metadata: { alt_text: { text: alt } }, id: item.id } }];
+  }
+
   const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
+    const body = raw.toString('utf8');
+    const path = req.url ?? '/';
+    const pathname = path.split('?')[0]!;
+    const signed = verify(req, path, body);
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    requests.push({ method: req.method ?? '', path, headers, body, signed });
+    const route = routeOf(req.method ?? '', pathname);
+    if (!route) return send(res, 404, { title: 'Not Found Error', detail: `Sorry, that page does not exist: ${pathname}`, type: 'https://api.twitter.com/2/problems/resource-not-found' });
+    const fault = takeFault(route);
+    if (fault?.kind === 'reset-before-read') return void req.socket.destroy();
+    if (!signed) return send(res, 401, PROBLEMS.unauthorized);
+    if (opts.enrolled === false) return send(res, 403, PROBLEMS.notEnrolled);
+    if (fault?.kind === 'http') return send(res, fault.status, fault.body, fault.headers);
+    if (fault?.kind === 'rate-limit') {
+      return send(res, 429, PROBLEMS.tooMany, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + (fault.resetInSeconds ?? 1)) });
+    }
+    if (opts.credits === false) return send(res, 402, PROBLEMS.credits);
+    if (route === 'users-me' || route === 'timeline') {
+      if (opts.canRead === false) return send(res, 403, { title: 'Forbidden', status: 403, detail: 'Your app does not have access to this endpoint with its current access level.', type: 'about:blank' });
+      if (route === 'users-me') return send(res, 200, { data: { id: USER_ID, name: 'Widgets', username } });
+      if (!pathname.includes(`/${USER_ID}/`)) return send(res, 200, { meta: { result_count: 0 } });
+      const max = Number(new URLSearchParams(path.split('?')[1] ?? '').get('max_results') ?? 10);
+      const recent = [...tweets].reverse().slice(0, max);
+      return send(res, 200, recent.length ? { data: recent.map((t) => ({ id: t.id, text: escape(t.text), edit_history_tweet_ids: [t.id] })), meta: { result_count: recent.length } } : { meta: { result_count: 0 } });
+    }
+    if (opts.permissions === 'read') return send(res, 403, PROBLEMS.readOnly);
+    if (route === 'media') {
+      const [status, answer] = await upload(req, raw);
+      return send(res, status, answer);
+    }
+    if (route === 'metadata') {
+      const [status, answer] = metadata(body);
+      return send(res, status, answer);
+    }
+    const [status, answer, created] = createTweet(body);
+    if (created && fault?.kind === 'drop-after-commit') return void req.socket.destroy();
+    if (created && fault?.kind === 'error-after-commit') return send(res, fault.status ?? 503, { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: fault.status ?? 503 });
+    return send(res, status, answer);
+  }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = req.url ?? '/';
-      const pathname = path.split('?')[0]!;
-      const signed = verify(req, path, body);
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      requests.push({ method: req.method ?? '', path, headers, body, signed });
-      const route = routeOf(req.method ?? '', pathname);
-      if (!route) return send(res, 404, { title: 'Not Found Error', detail: `Sorry, that page does not exist: ${pathname}`, type: 'https://api.twitter.com/2/problems/resource-not-found' });
-      const fault = takeFault(route);
-      if (fault?.kind === 'reset-before-read') return req.socket.destroy();
-      if (!signed) return send(res, 401, PROBLEMS.unauthorized);
-      if (opts.enrolled === false) return send(res, 403, PROBLEMS.notEnrolled);
-      if (fault?.kind === 'http') return send(res, fault.status, fault.body, fault.headers);
-      if (fault?.kind === 'rate-limit') {
-        return send(res, 429, PROBLEMS.tooMany, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + (fault.resetInSeconds ?? 1)) });
-      }
-      if (opts.credits === false) return send(res, 402, PROBLEMS.credits);
-      if (route === 'users-me' || route === 'timeline') {
-        if (opts.canRead === false) return send(res, 403, { title: 'Forbidden', status: 403, detail: 'Your app does not have access to this endpoint with its current access level.', type: 'about:blank' });
-        if (route === 'users-me') return send(res, 200, { data: { id: USER_ID, name: 'Widgets', username } });
-        if (!pathname.includes(`/${USER_ID}/`)) return send(res, 200, { meta: { result_count: 0 } });
-        const max = Number(new URLSearchParams(path.split('?')[1] ?? '').get('max_results') ?? 10);
-        const recent = [...tweets].reverse().slice(0, max);
-        return send(res, 200, recent.length ? { data: recent.map((t) => ({ id: t.id, text: escape(t.text), edit_history_tweet_ids: [t.id] })), meta: { result_count: recent.length } } : { meta: { result_count: 0 } });
-      }
-      if (opts.permissions === 'read') return send(res, 403, PROBLEMS.readOnly);
-      const [status, answer, created] = createTweet(body);
-      if (created && fault?.kind === 'drop-after-commit') return req.socket.destroy();
-      if (created && fault?.kind === 'error-after-commit') return send(res, fault.status ?? 503, { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: fault.status ?? 503 });
-      return send(res, status, answer);
-    });
+    req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
   });
   server.on('connection', (s) => {
     sockets.add(s);
@@ -281,6 +346,7 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
     url: `http://127.0.0.1:${port}`,
     requests,
     tweets,
+    media,
     inject(route, ...list) {
       faults.set(route, [...(faults.get(route) ?? []), ...list]);
     },

@@ -45,16 +45,27 @@ export class XClient {
     return this.config.apiUrl.trim().replace(/\/+$/, '');
   }
 
-  requestTimeout(): number {
-    return Math.min(this.config.requestTimeoutMs, Math.max(1000, this.config.deadline - Date.now()));
+  /** The usual timeout (plus extraMs), cut to what is left before the deadline, one second at least. */
+  requestTimeout(extraMs = 0): number {
+    return Math.min(this.config.requestTimeoutMs + extraMs, Math.max(1000, this.config.deadline - Date.now()));
   }
 
-  /** One signed request; a JSON body is sent as is (and, being JSON, not signed). */
-  request(what: string, method: string, path: string, json?: unknown): Promise<HttpResponse> {
+  /**
+   * One signed request. A JSON or multipart body is not part of the signature (RFC 5849
+   * §3.4.1.3.1: only form-encoded bodies are), so it is sent as is.
+   */
+  request(what: string, method: string, path: string, body?: { json: unknown } | { form: FormData; extraTimeoutMs?: number }): Promise<HttpResponse> {
     const url = new URL(`${this.base}${path}`);
     const headers: Record<string, string> = { Authorization: authorizationHeader(this.config.credentials, method, url) };
-    if (json !== undefined) headers['Content-Type'] = 'application/json';
-    return httpRequest(what, url.href, { method, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }, this.requestTimeout(), this.config.fetch);
+    let payload: RequestInit['body'] | undefined;
+    if (body !== undefined && 'json' in body) {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body.json);
+    } else if (body !== undefined) {
+      payload = body.form;
+    }
+    const extra = body !== undefined && 'form' in body ? (body.extraTimeoutMs ?? 0) : 0;
+    return httpRequest(what, url.href, { method, headers, ...(payload !== undefined ? { body: payload } : {}) }, this.requestTimeout(extra), this.config.fetch);
   }
 
   /** withRetries, with a transient final failure marked 'failed' (a re-run retries it). */

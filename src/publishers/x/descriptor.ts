@@ -8,6 +8,7 @@
 import { InputError, type FieldProblem } from '../../errors.js';
 import { platformLength } from '../../text/platform-length.js';
 import type { PublisherDescriptor } from '../types.js';
+import { itemProblems } from './media-rules.js';
 import { xSplitCount, X_MAX_WEIGHT } from './split.js';
 
 export interface XSettings {
@@ -41,12 +42,10 @@ export const x: PublisherDescriptor<XSettings> = {
   checks({ post, platform, media, targetPath }) {
     const problems: FieldProblem[] = [];
     if (platform !== 'twitter') problems.push({ path: targetPath, message: `uses the direct X publisher (account 'x') for platform '${platform}'; it can only post to x` });
-    if (media.length > 0) {
-      problems.push({
-        path: ['media'],
-        message: "has media, and media to X through the direct publisher is not supported yet; post through letmepost (a twitter target with your letmepost account id), or remove the media for the 'x' target",
-      });
-    }
+    media.forEach((m, i) => {
+      const name = m.displayPath ?? m.url ?? `item ${i + 1}`;
+      for (const problem of itemProblems({ ...m, name })) problems.push({ path: ['media', i], message: problem });
+    });
     post.thread?.forEach((text, i) => {
       const weight = weigh(text);
       if (weight > X_MAX_WEIGHT) {

@@ -40,7 +40,7 @@ export async function postTweet(client: XClient, what: string, body: TweetBody):
   return client.retrying(what, async () => {
     let response;
     try {
-      response = await client.request(what, 'POST', '/2/tweets', body);
+      response = await client.request(what, 'POST', '/2/tweets', { json: body });
     } catch (error) {
       if (error instanceof PublishError && error.outcomeUnknown) throw ambiguous(error);
       throw error;

@@ -15,11 +15,15 @@
  * nothing of its id).
  *
  * Scheduling. X has none: a post not due yet is reported as waiting and nothing is sent; a
- * run at or after its time posts it. Media are refused in preflight (descriptor.ts).
+ * run at or after its time posts it.
+ *
+ * Media. Up to four images on the first tweet, uploaded before it (media.ts); video and GIF
+ * are refused in preflight (descriptor.ts).
  */
 import { PublishError } from '../../errors.js';
 import type { PlannedTarget, Publisher, TargetResult } from '../types.js';
 import { XClient, type XConfig } from './client.js';
+import { prepareImages, uploadImage } from './media.js';
 import { findOwnTweet, postTweet } from './post-tweet.js';
 import { planTweets, tweetBody, tweetUrl } from './tweets.js';
 
@@ -50,12 +54,18 @@ export class XPublisher implements Publisher {
     return {
       api: this.client.base,
       ...(this.notDue(target) ? { status: 'waiting', note: `scheduled for ${target.scheduledAt}, not due yet: nothing is sent until a run at or after that time (X has no native scheduling)` } : {}),
-      requests: texts.map((text, i) => ({
+      requests: [
+        ...target.media.flatMap((m, n) => [
+          { method: 'POST', url: `${this.client.base}/2/media/upload`, form: { media: `<${m.displayPath ?? m.url ?? `media ${n + 1}`}>`, media_category: 'tweet_image' } },
+          ...(m.alt?.trim() ? [{ method: 'POST', url: `${this.client.base}/2/media/metadata`, body: { id: `<id of upload ${n + 1}>`, metadata: { alt_text: { text: m.alt } } } }] : []),
+        ]),
+        ...texts.map((text, i) => ({
         method: 'POST',
         url: `${this.client.base}/2/tweets`,
         headers: { Authorization: 'OAuth oauth_consumer_key="***", oauth_token="***", oauth_signature_method="HMAC-SHA1", … (signed per request)', 'Content-Type': 'application/json' },
-        body: tweetBody(target, text, i, i > 0 ? `<id of post ${i}>` : undefined),
-      })),
+        body: tweetBody(target, text, i, i > 0 ? `<id of post ${i}>` : undefined, target.media.map((_, n) => `<id of upload ${n + 1}>`)),
+        })),
+      ],
       ...(problems.length > 0 ? { problems } : {}),
     };
   }
@@ -65,9 +75,12 @@ export class XPublisher implements Publisher {
       this.client.log.info(`${target.label} → x: scheduled for ${target.scheduledAt}, not due yet; X has no scheduling, so a run at or after that time posts it`);
       return [{ label: target.label, publisher: this.kind, platform: target.platform, status: 'waiting', scheduledAt: target.scheduledAt!, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [] }];
     }
-    if (target.media.length > 0) throw new PublishError('media to X through the direct publisher is not supported yet; post through letmepost', { code: 'rejected' });
     const texts = planTweets(target);
     if (texts.length > 1 && target.texts.length === 1) this.client.log.info(`${target.label} → x: the text is over X's limit of 280 characters; posting it as a thread of ${texts.length}`);
+    const images = await prepareImages(this.client, target);
+    const noAlt = images.filter((m) => !m.alt?.trim()).map((m) => `media '${m.name}' has no alt text; add 'alt' so that people using screen readers know what it shows`);
+    const mediaIds: string[] = [];
+    for (const image of images) mediaIds.push(await uploadImage(this.client, image));
 
     const results: TargetResult[] = [];
     let parent: string | undefined;
@@ -75,9 +88,9 @@ export class XPublisher implements Publisher {
       const part = texts.length > 1 ? `${i + 1}/${texts.length}` : undefined;
       const what = `${target.label} → x${part ? ` (${part})` : ''}`;
       let id: string | undefined;
-      const warnings: string[] = [];
+      const warnings: string[] = i === 0 ? [...noAlt] : [];
       try {
-        const posted = await postTweet(this.client, what, tweetBody(target, text, i, parent));
+        const posted = await postTweet(this.client, what, tweetBody(target, text, i, parent, mediaIds));
         id = posted.id;
         if (posted.confirmedByDuplicate) {
           id = await findOwnTweet(this.client, what, text);

@@ -40,15 +40,17 @@ export function planTweets(target: PlannedTarget): string[] {
 
 export interface TweetBody {
   text: string;
+  media?: { media_ids: string[] };
   reply?: { in_reply_to_tweet_id: string };
   quote_tweet_id?: string;
 }
 
 /** The body of tweet i: the first answers or quotes what the post's options name; later ones answer the previous tweet. */
-export function tweetBody(target: PlannedTarget, text: string, index: number, parent: string | undefined): TweetBody {
+export function tweetBody(target: PlannedTarget, text: string, index: number, parent: string | undefined, mediaIds: readonly string[] = []): TweetBody {
   const options = target.options.twitter ?? {};
   const replyTo = index === 0 ? options.replyToTweetId : parent;
   const body: TweetBody = { text };
+  if (index === 0 && mediaIds.length > 0) body.media = { media_ids: [...mediaIds] };
   if (replyTo !== undefined) body.reply = { in_reply_to_tweet_id: replyTo };
   if (index === 0 && options.quoteTweetId !== undefined) body.quote_tweet_id = options.quoteTweetId;
   return body;
