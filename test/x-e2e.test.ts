@@ -103,7 +103,7 @@ describe.concurrent('the bundled action posting to X directly', () => {
 
   it('a post scheduled ahead waits, writes no intent, and is posted by a run after its time', async () => {
     const ctx = await setup();
-    const at = Math.ceil((Date.now() + 8000) / 1000) * 1000;
+    const at = Math.ceil((Date.now() + 12_000) / 1000) * 1000;
     const schedule = { 'scheduled-at': new Date(at).toISOString().replace('.000', '') };
     const waiting = await run(ctx, schedule);
     expect(waiting.code, log(waiting)).toBe(0);
@@ -173,12 +173,15 @@ describe.concurrent('the bundled action posting to X directly', () => {
     const ctx = await setup();
     const [a, b] = await Promise.all([run(ctx), run(ctx)]);
     expect(ctx.fake.tweets).toHaveLength(1);
-    const outcomes = [a, b].map((r) => r.outputs.status).sort();
-    expect(outcomes, `${log(a)}\n${log(b)}`).toEqual(['published', 'unknown']);
-    expect(`${a.stdout}${b.stdout}`).toMatch(/already posted exactly this text/);
+    // The second run either read the first one's record (when it started late enough) or sent
+    // the same text and got X's duplicate refusal: never a second tweet.
+    const [fresh, second] = [a, b].sort((x, y) => Number(x.outputs.replayed === 'true' || x.outputs.status === 'unknown') - Number(y.outputs.replayed === 'true' || y.outputs.status === 'unknown'));
+    expect(fresh!.outputs, `${log(a)}\n${log(b)}`).toMatchObject({ status: 'published', replayed: 'false' });
+    if (second!.outputs.status === 'unknown') expect(second!.stdout).toMatch(/already posted exactly this text/);
+    else expect(second!.outputs, log(second!)).toMatchObject({ status: 'published', replayed: 'true' });
     const later = await run(ctx, {}, 2);
     expect(ctx.fake.tweets).toHaveLength(1);
-    expect(ctx.fake.tweetRequests()).toHaveLength(2);
+    expect(ctx.fake.tweetRequests().length).toBeLessThanOrEqual(2);
     expect(['published', 'unknown']).toContain(later.outputs.status);
   });
 
