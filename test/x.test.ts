@@ -301,6 +301,21 @@ describe('the publisher against the fake X', () => {
     expect(fake.requests.filter((r) => r.path === '/2/media/upload').every((r) => r.signed)).toBe(true);
   });
 
+  it('a lost answer to an upload is retried and never makes the post "may have been published"', async () => {
+    fake = await startFakeX();
+    fake.inject('media', { kind: 'reset-before-read' });
+    const dir = mkdtempSync(join(tmpdir(), 'lmpa-x-'));
+    writeFileSync(join(dir, 'a.png'), png(10, 10));
+    const media = [{ kind: 'image' as const, path: join(dir, 'a.png'), displayPath: 'a.png', mimeType: 'image/png', size: png(10, 10).length, alt: 'a' }];
+    const [result] = await publisher(fake.url).publish({ ...target(['after a lost upload']), media });
+    expect(result).toMatchObject({ status: 'published' });
+    expect(fake.requests.filter((r) => r.path === '/2/media/upload')).toHaveLength(2);
+    fake.inject('media', { kind: 'reset-before-read' }, { kind: 'reset-before-read' }, { kind: 'reset-before-read' });
+    const error = await publisher(fake.url, { retry: { maxAttempts: 3 } }).publish({ ...target(['never posted']), media }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ outcomeUnknown: false, code: 'failed' });
+    expect(fake.tweets).toHaveLength(1);
+  });
+
   it('a scheduled post not yet due sends nothing', async () => {
     fake = await startFakeX();
     const [result] = await publisher(fake.url).publish({ ...target(['later']), scheduledAt: '2099-01-01T09:00:00.000Z' });

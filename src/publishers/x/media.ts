@@ -65,11 +65,26 @@ export async function prepareImages(client: XClient, target: PlannedTarget): Pro
   return prepared;
 }
 
+/**
+ * A lost answer to an upload or to its alt text is no "may have been posted": nothing is
+ * posted until the tweet, so the request is simply retried (a lost upload is an unused file).
+ */
+function noPost<T>(attempt: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error instanceof PublishError && error.outcomeUnknown) throw new PublishError(error.message, { retryable: error.retryable, code: error.code, cause: error });
+      throw error;
+    }
+  };
+}
+
 /** Uploads one image and sets its alt text; returns its media id. */
 export async function uploadImage(client: XClient, image: PreparedImage): Promise<string> {
   const what = `upload ${image.name}`;
   client.log.info(`${what}: POST /2/media/upload (${image.size.toLocaleString('en-US')} bytes, ${image.mimeType})`);
-  const id = await client.retrying(what, async () => {
+  const id = await client.retrying(what, noPost(async () => {
     const form = new FormData();
     form.append('media', await image.blob(), image.filename);
     form.append('media_category', 'tweet_image');
@@ -81,13 +96,16 @@ export async function uploadImage(client: XClient, image: PreparedImage): Promis
     const mediaId = str(data?.id);
     if (mediaId === undefined || !/^\d{1,20}$/.test(mediaId)) throw new PublishError(`${what}: X answered HTTP ${response.status} without a media id`, { retryable: true, code: 'failed' });
     return mediaId;
-  });
+  }));
   if (image.alt?.trim()) {
     const alt = image.alt;
-    await client.retrying(`${what}: alt text`, async () => {
-      const response = await client.request(`${what}: alt text`, 'POST', '/2/media/metadata', { json: { id, metadata: { alt_text: { text: alt } } } });
-      if (response.status !== 200 && response.status !== 201) throw client.failure(`${what}: alt text`, response, false);
-    });
+    await client.retrying(
+      `${what}: alt text`,
+      noPost(async () => {
+        const response = await client.request(`${what}: alt text`, 'POST', '/2/media/metadata', { json: { id, metadata: { alt_text: { text: alt } } } });
+        if (response.status !== 200 && response.status !== 201) throw client.failure(`${what}: alt text`, response, false);
+      }),
+    );
   }
   return id;
 }
