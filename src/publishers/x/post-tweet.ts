@@ -31,7 +31,7 @@ export async function postTweet(client: XClient, what: string, body: TweetBody):
   const ambiguous = (error: PublishError): PublishError => {
     if (!mayHaveLanded) {
       mayHaveLanded = true;
-      client.log.warning(`${what}: ${error.message.startsWith(what) ? error.message.slice(what.length + 2) : error.message}; X may have posted it, so the same text is sent once more as a check: X refuses a text the account already posted, which would confirm the first attempt`);
+      client.log.info(`${what}: ${error.message.startsWith(what) ? error.message.slice(what.length + 2) : error.message}; X may have posted it, so the same text is sent once more as a check: X refuses a text the account already posted, which would confirm the first attempt`);
       return new PublishError(error.message, { retryable: true, outcomeUnknown: true, code: 'failed', cause: error });
     }
     return new PublishError(`${error.message}; the check got no answer either, so whether X posted it is unknown`, { outcomeUnknown: true, code: 'failed', cause: error });

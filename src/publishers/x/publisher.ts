@@ -72,11 +72,11 @@ export class XPublisher implements Publisher {
 
   async publish(target: PlannedTarget): Promise<TargetResult[]> {
     if (this.notDue(target)) {
-      this.client.log.info(`${target.label} → x: scheduled for ${target.scheduledAt}, not due yet; X has no scheduling, so a run at or after that time posts it`);
+      this.client.log.info(`${target.label} → ${target.platform}: scheduled for ${target.scheduledAt}, not due yet; X has no scheduling, so a run at or after that time posts it`);
       return [{ label: target.label, publisher: this.kind, platform: target.platform, status: 'waiting', scheduledAt: target.scheduledAt!, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [] }];
     }
     const texts = planTweets(target);
-    if (texts.length > 1 && target.texts.length === 1) this.client.log.info(`${target.label} → x: the text is over X's limit of 280 characters; posting it as a thread of ${texts.length}`);
+    if (texts.length > 1 && target.texts.length === 1) this.client.log.info(`${target.label} → ${target.platform}: the text is over X's limit of 280 characters; posting it as a thread of ${texts.length}`);
     const images = await prepareImages(this.client, target);
     const noAlt = images.filter((m) => !m.alt?.trim()).map((m) => `media '${m.name}' has no alt text; add 'alt' so that people using screen readers know what it shows`);
     const mediaIds: string[] = [];
@@ -86,7 +86,7 @@ export class XPublisher implements Publisher {
     let parent: string | undefined;
     for (const [i, text] of texts.entries()) {
       const part = texts.length > 1 ? `${i + 1}/${texts.length}` : undefined;
-      const what = `${target.label} → x${part ? ` (${part})` : ''}`;
+      const what = `${target.label} → ${target.platform}${part ? ` (${part})` : ''}`;
       let id: string | undefined;
       const warnings: string[] = i === 0 ? [...noAlt] : [];
       try {
