@@ -55,7 +55,10 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
   const tooSoon = target.scheduledAtAsWritten !== undefined ? scheduleLeadProblem(target.scheduledAtAsWritten, target.publisher, now) : undefined;
   // Only a platform that forgets keys needs the intent; the first one stays (its window counts from the first request).
   const bounded = Number.isFinite(window);
-  if (bounded && recorded.kind !== 'intent') await ledger.intend(target);
+  // A publisher without native scheduling sends nothing before the time (it reports 'waiting',
+  // which the ledger does not record): an intent now would outlive the run and stop the one that is due.
+  const waits = descriptor.minScheduleLeadMs === Number.NEGATIVE_INFINITY && target.scheduledAt !== undefined && Date.parse(target.scheduledAt) > Date.now();
+  if (bounded && !waits && recorded.kind !== 'intent') await ledger.intend(target);
   let results: TargetResult[];
   try {
     results = (await publisher.publish(target)).map((r) => ({ ...r, targetKey: target.idempotencyKey }));

@@ -14,7 +14,10 @@ export function isUuid(value: string): boolean {
 }
 
 /** Account names that select a direct adapter configured in the step instead of letmepost. */
-export const DIRECT_ACCOUNTS = ['bluesky', 'mastodon'] as const;
+export const DIRECT_ACCOUNTS = ['bluesky', 'mastodon', 'x'] as const;
+
+/** The platform each direct account posts to. */
+export const DIRECT_ACCOUNT_PLATFORM: Readonly<Record<(typeof DIRECT_ACCOUNTS)[number], Platform>> = { bluesky: 'bluesky', mastodon: 'mastodon', x: 'twitter' };
 
 const platformField = z
   .string()
@@ -36,7 +39,7 @@ export const targetSchema = z.strictObject({
   account: z
     .string()
     .min(1)
-    .describe("The letmepost account id (a uuid), or 'bluesky' / 'mastodon' for the direct adapter configured in the step."),
+    .describe("The letmepost account id (a uuid), or 'bluesky' / 'mastodon' / 'x' for the direct adapter configured in the step."),
 });
 
 export const mediaSchema = z
@@ -119,7 +122,7 @@ export const postSchema = z
     firstComment: z.string().min(1).optional().describe('A reply posted right after the post (Bluesky only).'),
     pinterest: pinterestSchema.optional(),
     threads: threadsOptionsSchema.optional(),
-    twitter: twitterOptionsSchema.optional().describe('X (twitter) through letmepost: reply to or quote a post.'),
+    twitter: twitterOptionsSchema.optional().describe('X (twitter), through letmepost or the direct X publisher: reply to or quote a post.'),
     tiktok: tiktokOptionsSchema.optional().describe('TikTok through letmepost: privacy and interaction settings.'),
     bluesky: blueskyOptionsSchema.optional(),
     mastodon: mastodonOptionsSchema.optional(),
@@ -214,7 +217,11 @@ export function postJsonSchema(): JsonSchema {
   const letmepostNames = [...LETMEPOST_PLATFORMS, ...Object.entries(PLATFORM_ALIASES).filter(([, p]) => p !== 'mastodon').map(([alias]) => alias)];
   target.anyOf = [
     { properties: { account: { pattern: UUID_PATTERN }, platform: { pattern: platformPattern(letmepostNames) } } },
-    ...DIRECT_ACCOUNTS.map((direct) => ({ properties: { account: { const: direct }, platform: { pattern: platformPattern([direct]) } } })),
+    ...DIRECT_ACCOUNTS.map((direct) => {
+      const platform = DIRECT_ACCOUNT_PLATFORM[direct];
+      const names = [platform, ...Object.entries(PLATFORM_ALIASES).filter(([, p]) => p === platform).map(([alias]) => alias)];
+      return { properties: { account: { const: direct }, platform: { pattern: platformPattern(names) } } };
+    }),
   ];
   const media = (props.media as JsonSchema).items as JsonSchema;
   media.oneOf = [{ required: ['path'] }, { required: ['url'] }];

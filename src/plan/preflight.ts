@@ -80,7 +80,7 @@ function threadPublishers(): string {
   const posting = PUBLISHERS.filter((d) => d.postsThreads);
   const direct = posting.flatMap((d) => (d.directTo === undefined ? [] : [d.directTo]));
   const others = posting.filter((d) => d.directTo === undefined).map((d) => d.title);
-  return [...others, ...(direct.length > 0 ? [`the direct ${direct.join(' or ')} publisher`] : [])].join(' or ');
+  return [...(direct.length > 0 ? [`the direct ${direct.join(' or ')} publisher`] : []), ...others].join(' or ');
 }
 
 /**

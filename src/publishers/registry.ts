@@ -5,6 +5,7 @@
 import { bluesky, type BlueskySettings } from './bluesky/descriptor.js';
 import { letmepost, type LetmepostSettings } from './letmepost/descriptor.js';
 import { mastodon, type MastodonSettings } from './mastodon/descriptor.js';
+import { x, type XSettings } from './x/descriptor.js';
 import type { Platform } from '../model/platforms.js';
 import type { Publisher, PublisherDescriptor, PublisherEnv, PublisherKind } from './types.js';
 
@@ -13,10 +14,11 @@ export interface PublisherSettings {
   letmepost: LetmepostSettings;
   bluesky: BlueskySettings;
   mastodon: MastodonSettings;
+  x: XSettings;
 }
 
 /** The direct publishers first: a target goes to the first that serves it. */
-export const PUBLISHERS: readonly PublisherDescriptor<never>[] = [bluesky, mastodon, letmepost];
+export const PUBLISHERS: readonly PublisherDescriptor<never>[] = [bluesky, mastodon, x, letmepost];
 
 export function descriptorOf(kind: PublisherKind): PublisherDescriptor<never> {
   return PUBLISHERS.find((d) => d.kind === kind)!;

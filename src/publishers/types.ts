@@ -12,7 +12,7 @@ import type { ResolvedMedia } from '../model/media.js';
 import type { Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
 
-export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon';
+export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon' | 'x';
 
 /**
  * published / queued: done. waiting: not due yet (Bluesky has no native scheduling).
@@ -45,7 +45,7 @@ export interface PlannedTarget {
   readonly label: string;
   readonly publisher: PublisherKind;
   readonly platform: Platform;
-  /** letmepost account id, or 'bluesky' / 'mastodon' for the direct adapters. */
+  /** letmepost account id, or 'bluesky' / 'mastodon' / 'x' for the direct adapters. */
   readonly account: string;
   /** The target's own key (`keys.base`). */
   readonly idempotencyKey: string;

@@ -19,6 +19,7 @@ export interface Settings extends PublisherSettings {
   letmepost: { token?: string; apiUrl: string };
   bluesky: { identifier?: string; appPassword?: string; service: string };
   mastodon: { server?: string; token?: string };
+  x: { apiKey?: string; apiSecret?: string; accessToken?: string; accessTokenSecret?: string; apiUrl: string };
   /** The post given by inputs (`text`/`thread`), before schema validation; undefined for file posts. */
   inline?: PostInput;
   /** Whether the inline post's targets come from the `targets` list (else from `platform` and `account-id`). */
@@ -51,13 +52,16 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
   if (idempotencyKey !== undefined && !KEY_PATTERN.test(idempotencyKey)) {
     r.fail('idempotency-key', `is ${quote(idempotencyKey)}${idempotencyKey.length > 128 ? ` (${idempotencyKey.length} characters)` : ''}; use 1 to 128 letters, digits, '-' or '_' (for example release-v1-2-0)`);
   }
-  const inline = readInlinePost(r, publisher, letmepostToken !== undefined, blueskyIdentifier !== undefined && blueskyAppPassword !== undefined);
+  const x = { apiKey: r.str('x-api-key'), apiSecret: r.str('x-api-secret'), accessToken: r.str('x-access-token'), accessTokenSecret: r.str('x-access-token-secret') };
+  const hasXKeys = Object.values(x).every((v) => v !== undefined);
+  const inline = readInlinePost(r, publisher, letmepostToken !== undefined, blueskyIdentifier !== undefined && blueskyAppPassword !== undefined, hasXKeys);
   const files = r.str('files');
   const settings: Settings = {
     publisher,
     letmepost: { token: letmepostToken, apiUrl: r.url('letmepost-api-url', 'https://api.letmepost.dev') ?? 'https://api.letmepost.dev' },
     bluesky: { identifier: blueskyIdentifier, appPassword: blueskyAppPassword, service: r.url('bluesky-service', 'https://bsky.social') ?? 'https://bsky.social' },
     mastodon: { server: r.url('mastodon-server'), token: r.str('mastodon-token') },
+    x: { ...x, apiUrl: r.url('x-api-url', 'https://api.x.com') ?? 'https://api.x.com' },
     inline,
     inlineTargetsList: r.str('targets') !== undefined,
     files: files === undefined ? DEFAULT_FILES : files.split('\n').map((f) => f.trim()).filter((f) => f && !f.startsWith('#')),

@@ -7,14 +7,14 @@
 import { InputError } from '../errors.js';
 import type { RunContext } from '../context.js';
 import { normalizePlatform, PLATFORMS } from '../model/platforms.js';
-import { DIRECT_ACCOUNTS, isUuid, postSchema, type PostDefinition, type PostInput } from '../model/post.js';
+import { DIRECT_ACCOUNT_PLATFORM, DIRECT_ACCOUNTS, isUuid, postSchema, type PostDefinition, type PostInput } from '../model/post.js';
 import type { PostSource } from '../plan/plan.js';
 import type { InputReader } from '../io/input-reader.js';
 import { quote } from '../errors.js';
 import { describeIssue, joinIssue } from './schema-issues.js';
 import { renderTemplate, templateVariables } from './templates.js';
 
-export const PUBLISHER_CHOICES = ['auto', 'letmepost', 'bluesky', 'mastodon'] as const;
+export const PUBLISHER_CHOICES = ['auto', 'letmepost', 'bluesky', 'mastodon', 'x'] as const;
 export type PublisherChoice = (typeof PUBLISHER_CHOICES)[number];
 
 /** The input each field of the post model comes from, for error messages. */
@@ -55,8 +55,16 @@ export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
 /** Inputs that only shape an inline post: set without `text` or `thread`, the text is missing. */
 const INLINE_ONLY_INPUTS = ['platform', 'account-id', 'targets', 'media', 'scheduled-at', 'first-comment'] as const;
 
+/** The four inputs of the direct X publisher (OAuth 1.0a user context). */
+export const X_KEY_INPUTS = ['x-api-key', 'x-api-secret', 'x-access-token', 'x-access-token-secret'] as const;
+
+/** The direct publisher a `publisher` choice names, if it names one. */
+function directChoice(publisher: PublisherChoice): (typeof DIRECT_ACCOUNTS)[number] | undefined {
+  return (DIRECT_ACCOUNTS as readonly string[]).includes(publisher) ? (publisher as (typeof DIRECT_ACCOUNTS)[number]) : undefined;
+}
+
 /** Reads the inputs that describe one inline post, or undefined when no `text`/`thread` is given. */
-export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLetmepostToken: boolean, hasBlueskyLogin: boolean): PostInput | undefined {
+export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLetmepostToken: boolean, hasBlueskyLogin: boolean, hasXKeys = false): PostInput | undefined {
   const text = r.text('text');
   const thread = r.yamlList('thread', "  - 'First post'\n  - 'Second post'");
   if (text === undefined && thread === undefined) {
@@ -75,13 +83,14 @@ export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLe
   let targetList: unknown[] | undefined = targets;
   if (targetList === undefined) {
     const rawPlatform = r.str('platform');
-    const platform = rawPlatform === undefined ? (publisher === 'bluesky' || publisher === 'mastodon' ? publisher : undefined) : normalizePlatform(rawPlatform);
+    const direct = directChoice(publisher);
+    const platform = rawPlatform === undefined ? (direct !== undefined ? DIRECT_ACCOUNT_PLATFORM[direct] : undefined) : normalizePlatform(rawPlatform);
     if (rawPlatform === undefined && platform === undefined) {
       r.fail('platform', `is required with 'text'; set it to one of ${PLATFORMS.join(', ')} (or give a 'targets' list to cross-post)`);
     } else if (platform === undefined) {
       r.fail('platform', `is ${quote(rawPlatform!)}; expected one of ${PLATFORMS.join(', ')} (x is accepted for twitter)`);
     } else {
-      const account = inlineAccount(r, publisher, platform, hasLetmepostToken, hasBlueskyLogin);
+      const account = inlineAccount(r, publisher, platform, hasLetmepostToken, hasBlueskyLogin, hasXKeys);
       if (account !== undefined) targetList = [{ platform, account }];
     }
   } else if (r.str('platform') !== undefined || r.str('account-id') !== undefined) {
@@ -130,18 +139,20 @@ export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLe
 }
 
 /** Which account an inline target posts as: the letmepost account id, or a direct adapter. */
-function inlineAccount(r: InputReader, publisher: PublisherChoice, platform: string, hasLetmepostToken: boolean, hasBlueskyLogin: boolean): string | undefined {
+function inlineAccount(r: InputReader, publisher: PublisherChoice, platform: string, hasLetmepostToken: boolean, hasBlueskyLogin: boolean, hasXKeys: boolean): string | undefined {
   const accountId = r.str('account-id');
   const direct =
-    publisher === 'bluesky' || publisher === 'mastodon'
-      ? publisher
-      : publisher === 'auto' && platform === 'mastodon'
-        ? 'mastodon'
-        : publisher === 'auto' && platform === 'bluesky' && hasBlueskyLogin && !hasLetmepostToken && accountId === undefined
-          ? 'bluesky'
-          : undefined;
+    directChoice(publisher) ??
+    (publisher === 'auto' && platform === 'mastodon'
+      ? 'mastodon'
+      : publisher === 'auto' && platform === 'bluesky' && hasBlueskyLogin && !hasLetmepostToken && accountId === undefined
+        ? 'bluesky'
+        : publisher === 'auto' && platform === 'twitter' && hasXKeys && !hasLetmepostToken && accountId === undefined
+          ? 'x'
+          : undefined);
   if (direct !== undefined) {
-    if (direct !== platform) return r.fail('publisher', `is '${direct}' but 'platform' is '${platform}'; the ${direct} publisher posts only to ${direct}`);
+    const served = DIRECT_ACCOUNT_PLATFORM[direct];
+    if (served !== platform) return r.fail('publisher', `is '${direct}' but 'platform' is '${platform}'; the ${direct} publisher posts only to ${direct}`);
     return direct;
   }
   if (platform === 'mastodon') return r.fail('publisher', "is 'letmepost', which does not serve Mastodon; use 'publisher: mastodon' (or 'auto') with 'mastodon-server' and 'mastodon-token'");
@@ -157,7 +168,20 @@ function inlineAccount(r: InputReader, publisher: PublisherChoice, platform: str
         return r.fail('bluesky-identifier', "is empty, but 'bluesky-app-password' is set to post to Bluesky directly; set it to the account's handle (e.g. you.bsky.social), DID or email");
       }
     }
-    const alt = platform === 'bluesky' ? " (or, to post to Bluesky without letmepost, set 'bluesky-identifier' and 'bluesky-app-password' instead of 'letmepost-token')" : '';
+    // Some of X's four keys but not all: the user meant the direct X publisher.
+    if (platform === 'twitter' && publisher === 'auto' && !hasLetmepostToken) {
+      const given = X_KEY_INPUTS.filter((name) => r.str(name) !== undefined);
+      const empty = X_KEY_INPUTS.find((name) => r.str(name) === undefined);
+      if (given.length > 0 && empty !== undefined) {
+        return r.fail(empty, `is empty, but ${given.map((n) => `'${n}'`).join(', ')} ${given.length > 1 ? 'are' : 'is'} set to post to X directly; the direct X publisher needs all four keys of the app's "Keys and tokens" page: pass it from a secret and check that the secret's name matches and that it is set in this repository`);
+      }
+    }
+    const alt =
+      platform === 'bluesky'
+        ? " (or, to post to Bluesky without letmepost, set 'bluesky-identifier' and 'bluesky-app-password' instead of 'letmepost-token')"
+        : platform === 'twitter'
+          ? " (or, to post to X with your own developer app, set 'x-api-key', 'x-api-secret', 'x-access-token' and 'x-access-token-secret' instead of 'letmepost-token')"
+          : '';
     return r.fail('account-id', `is required to post through letmepost; set it to the connected ${platform} account's id (a uuid from the letmepost dashboard or GET /v1/accounts)${alt}`);
   }
   if ((DIRECT_ACCOUNTS as readonly string[]).includes(accountId)) return accountId;

@@ -72,7 +72,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 const MISSING_HINTS: Readonly<Record<string, string>> = {
   targets: 'add where to post, e.g.\ntargets:\n  - platform: bluesky\n    account: bluesky',
   platform: 'add the platform, e.g. platform: bluesky',
-  account: "add the letmepost account id (a uuid), or 'bluesky' / 'mastodon' for a direct publisher",
+  account: "add the letmepost account id (a uuid), or 'bluesky' / 'mastodon' / 'x' for a direct publisher",
   boardId: 'add the Pinterest board id',
   replyToId: 'add the id of the Threads post to reply to',
 };

@@ -35,7 +35,7 @@ export const letmepost: PublisherDescriptor<LetmepostSettings> = {
       problems.push({ path: targetPath, message: `names platform '${platform}', which letmepost does not serve; use account 'mastodon' to post with the direct Mastodon publisher` });
     }
     if (!isUuid(account)) {
-      problems.push({ path: targetPath, message: `has account ${quote(account)}, which is neither a letmepost account id (a uuid) nor 'bluesky' / 'mastodon'; copy the id from the letmepost dashboard` });
+      problems.push({ path: targetPath, message: `has account ${quote(account)}, which is neither a letmepost account id (a uuid) nor 'bluesky' / 'mastodon'; copy the id from the letmepost dashboard (or use 'x' for the direct X publisher)` });
     }
     // A local video is uploaded first (POST /v1/media): its size is checked before, not after streaming it.
     const limits = PLATFORM_LIMITS[platform];
