@@ -57,7 +57,7 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
   const bounded = Number.isFinite(window);
   // A publisher without native scheduling sends nothing before the time (it reports 'waiting',
   // which the ledger does not record): an intent now would outlive the run and stop the one that is due.
-  const waits = descriptor.minScheduleLeadMs === Number.NEGATIVE_INFINITY && target.scheduledAt !== undefined && Date.parse(target.scheduledAt) > Date.now();
+  const waits = descriptor.minScheduleLeadMs === Number.NEGATIVE_INFINITY && target.scheduledAt !== undefined && Date.parse(target.scheduledAt) > now;
   if (bounded && !waits && recorded.kind !== 'intent') await ledger.intend(target);
   let results: TargetResult[];
   try {

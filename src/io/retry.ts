@@ -12,6 +12,8 @@ export interface RetryPolicy {
   deadline: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** What is sent again, for the log; a platform without idempotency keys says only "same request". */
+  resent?: string;
 }
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, 'deadline'> = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 10_000 };
@@ -87,7 +89,7 @@ export async function withRetries<T>(what: string, attempt: (n: number) => Promi
     onRetry: (error, n, delay) => {
       const message = (error as PublishError).message;
       const said = message.startsWith(what) ? message : `${what}: ${message}`;
-      log.warning(`${said}; attempt ${n + 1} of ${policy.maxAttempts} in ${(delay / 1000).toFixed(1)} s, same request and idempotency key`);
+      log.warning(`${said}; attempt ${n + 1} of ${policy.maxAttempts} in ${(delay / 1000).toFixed(1)} s, ${policy.resent ?? 'same request and idempotency key'}`);
     },
     giveUp: (error, n, reason) => {
       if (!(error instanceof PublishError)) return error;

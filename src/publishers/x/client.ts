@@ -31,7 +31,8 @@ export class XClient {
   private readonly policy: RetryPolicy;
 
   constructor(readonly config: XConfig) {
-    this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline };
+    // X takes no idempotency key: the retry log must not promise one.
+    this.policy = { ...DEFAULT_RETRY, ...config.retry, deadline: config.deadline, resent: 'same request (X takes no idempotency key)' };
     this.clock = clockWith(config.wait);
     const c = config.credentials;
     for (const secret of [c.consumerKey, c.consumerSecret, c.token, c.tokenSecret]) registerSecret(secret);
