@@ -3,7 +3,7 @@
  *
  * It behaves like the REAL open-source letmepost server (monorepo `apps/api`, snapshot of
  * 2026-06-16, measured on loopback: /work/notes/REAL-LETMEPOST.md), not like its docs, where
- * the two differ; test/letmepost-conformance.test.ts checks it against a transcript recorded
+ * the two differ; test/harness/letmepost-conformance.test.ts checks it against a transcript recorded
  * from the real server. It can inject faults: dropped connections before or after the commit,
  * slow answers, a slow or unreachable platform, error envelopes, in-body `failed`/`rejected`
  * results, broken JSON.
