@@ -7,7 +7,6 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { DEFAULT_ACCOUNTS, startFakeLetmepost } from '../support/fake-letmepost.
 import { FakeGitHub } from '../support/fake-github.js';
 import { startFakeMastodon } from '../support/fake-mastodon.js';
 import { createRepo, type TempRepo } from '../support/git-repo.js';
+import { startOnLoopback, type LoopbackServer } from '../support/http-fake.js';
 import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
 import { startRecorder, type Recorder } from '../support/recorder.js';
 import { maskedLog, parseRunnerLog, unexpectedCommands, type RunnerCommand } from '../support/runner-log.js';
@@ -32,6 +32,12 @@ async function recorder(respond?: Parameters<typeof startRecorder>[0]): Promise<
   const r = await startRecorder(respond);
   cleanups.push(() => r.close());
   return r;
+}
+/** A server of the test's own on 127.0.0.1, closed (its connections too) after the file. */
+async function serve(handler: http.RequestListener): Promise<LoopbackServer> {
+  const server = await startOnLoopback(http.createServer(handler));
+  cleanups.push(() => server.close());
+  return server;
 }
 function repository(): TempRepo {
   const repo = createRepo();
@@ -125,13 +131,11 @@ describe('secrets never show', () => {
 
   it("a post file named with ##[stop-commands] before the Bluesky login: every session token is masked, and a linked page's hostile title is inert", async () => {
     // A page with a hostile Open Graph title, for the link card.
-    const page = http.createServer((_req, res) => {
+    const page = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(`<html><head><meta property="og:title" content="${HOSTILE.replace(/\n/g, '&#10;').replace(/\r/g, '&#13;')}"><meta property="og:description" content="d"></head></html>`);
     });
-    await new Promise<void>((done) => page.listen(0, '127.0.0.1', done));
-    cleanups.push(() => new Promise<void>((done) => page.close(() => done())));
-    const pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/notes`;
+    const pageUrl = `${page.url}/notes`;
 
     const repo = repository();
     const base = repo.commitFiles('first', { 'README.md': '# w\n' });
@@ -189,17 +193,12 @@ describe('credentials never follow a redirect', () => {
 
 describe('the step deadline bounds every request', () => {
   it('a GitHub API that never answers: with timeout-seconds 10, the step ends, saying what it waited for', async () => {
-    const hanging = http.createServer(() => undefined);
-    await new Promise<void>((done) => hanging.listen(0, '127.0.0.1', done));
-    cleanups.push(() => {
-      hanging.closeAllConnections();
-      return new Promise<void>((done) => hanging.close(() => done()));
-    });
+    const hanging = await serve(() => undefined);
     const server = await startFakeLetmepost({ token: LMP_TOKEN });
     cleanups.push(() => server.close());
     const run = await runAction({
       inputs: { text: 'hi', platform: 'bluesky', 'account-id': BLUESKY, 'letmepost-token': LMP_TOKEN, 'letmepost-api-url': server.url, 'github-token': 'ghs_x', 'timeout-seconds': '10' },
-      env: { GITHUB_API_URL: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}` },
+      env: { GITHUB_API_URL: hanging.url },
     });
     // The ledger gave up within the deadline; the post went out on the platform's own guarantee.
     expect(run.stdout).toMatch(/The ledger \(commit statuses\) could not be read: .*no answer within/);
@@ -229,7 +228,7 @@ describe('outcome words are true', () => {
 
 describe('hardening', () => {
   it('an endless answer is read no further than the cap: the step ends with a clear error, memory bounded', async () => {
-    const endless = http.createServer((_req, res) => {
+    const endless = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       const write = () => {
@@ -241,13 +240,8 @@ describe('hardening', () => {
       res.write('{"pad":"');
       write();
     });
-    await new Promise<void>((done) => endless.listen(0, '127.0.0.1', done));
-    cleanups.push(() => {
-      endless.closeAllConnections();
-      return new Promise<void>((done) => endless.close(() => done()));
-    });
     const run = await runAction({
-      inputs: { text: 'hi', platform: 'bluesky', 'account-id': BLUESKY, 'letmepost-token': LMP_TOKEN, 'letmepost-api-url': `http://127.0.0.1:${(endless.address() as AddressInfo).port}`, ledger: 'off', 'timeout-seconds': '20' },
+      inputs: { text: 'hi', platform: 'bluesky', 'account-id': BLUESKY, 'letmepost-token': LMP_TOKEN, 'letmepost-api-url': endless.url, ledger: 'off', 'timeout-seconds': '20' },
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/the answer is more than the [\d,]+ bytes this action reads/);

@@ -3,8 +3,7 @@
  * server on 127.0.0.1 for link-card pages and images given by URL.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { AtpAgent } from '@atproto/api';
@@ -19,6 +18,7 @@ import type { Log, PlannedTarget, TargetResult } from '../../../src/publishers/t
 import { redact } from '../../../src/secrets.js';
 import { countGraphemes } from '../../../src/text/length.js';
 import { mp4, png } from '../../support/images.js';
+import { startOnLoopback, type LoopbackServer } from '../../support/http-fake.js';
 import { plannedTarget, type TargetSpec } from '../../support/planned.js';
 import { startTestPds, type TestAccount, type TestPds } from '../../support/pds.js';
 
@@ -68,7 +68,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
   let pds: TestPds;
   let alice: TestAccount;
   let bob: TestAccount;
-  let web: Server;
+  let web: LoopbackServer;
   let webUrl: string;
   let mediaDir: string;
   const served = new Map<string, number>();
@@ -79,7 +79,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     [alice, bob] = await Promise.all([pds.createAccount('alice'), pds.createAccount('bob')]);
     mediaDir = await mkdtemp(path.join(os.tmpdir(), 'letmepost-bsky-media-'));
 
-    web = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const pages = createServer((req: IncomingMessage, res: ServerResponse) => {
       const route = (req.url ?? '/').split('?')[0]!;
       served.set(route, (served.get(route) ?? 0) + 1);
       const send = (type: string, body: Buffer | string) => res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body) }).end(body);
@@ -110,13 +110,12 @@ describe('the direct Bluesky publisher against a real PDS', () => {
           return res.writeHead(404).end();
       }
     });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    web = await startOnLoopback(pages);
+    webUrl = web.url;
   });
 
   afterAll(async () => {
-    web?.closeAllConnections();
-    await new Promise((resolve) => web?.close(resolve));
+    await web?.close();
     if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
     await pds?.close();
   });
