@@ -1,6 +1,6 @@
 /**
  * The fault suite of the direct Bluesky publisher: the committed bundle, run as the runner
- * runs it on Node 24, talks to a real PDS through a fault-injecting proxy on 127.0.0.1.
+ * runs it on Node 24, talks to the run's real PDS through a fault-injecting proxy on 127.0.0.1.
  * Every fault ends with exactly one post and outputs that point at it, or with a failure
  * whose message says what really happened (and a re-run that then reports the one post).
  */
@@ -9,7 +9,7 @@ import { createRepo } from '../support/git-repo.js';
 import { runAction, type ActionRun } from '../support/action.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 
 const PUT = ['POST', 'com.atproto.repo.putRecord'] as const;
 const GET = ['GET', 'com.atproto.repo.getRecord'] as const;
@@ -19,7 +19,7 @@ const GITHUB_TOKEN = 'ghs_fault_suite_token';
 /** Retry-After: 0 keeps a burst of server errors from costing the suite seconds of backoff. */
 const NOW = { 'retry-after': '0' };
 
-let pds: TestPds;
+let pds: SharedPds;
 let proxy: FaultProxy;
 let github: FakeGitHub;
 let alice: TestAccount;
@@ -27,7 +27,7 @@ let workspace: string;
 let sha: string;
 
 beforeAll(async () => {
-  pds = await startTestPds();
+  pds = await sharedPds();
   alice = await pds.createAccount('alice');
   proxy = await startFaultProxy(pds.url);
   // A real checkout: the action reads the commit's time from it for the record keys.
@@ -41,7 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await github?.stop();
-  await pds?.close();
 });
 
 beforeEach(() => {

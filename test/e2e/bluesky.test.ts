@@ -1,34 +1,34 @@
 /**
- * The committed bundle, run as the runner runs it on Node 24, posting to a real Bluesky PDS
- * started on 127.0.0.1 by the suite.
+ * The committed bundle, run as the runner runs it on Node 24, posting to the run's real
+ * Bluesky PDS on 127.0.0.1 (accounts of this file's own).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tidFromKey } from '../../src/publishers/bluesky/tid.js';
 import { createRepo, FIRST_COMMIT_TIME } from '../support/git-repo.js';
 import { runAction, type ActionRun } from '../support/action.js';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 
-let pds: TestPds;
+let pds: SharedPds;
 let alice: TestAccount;
+let bob: TestAccount;
 let workspace: string;
 let sha: string;
 
 beforeAll(async () => {
-  pds = await startTestPds();
+  pds = await sharedPds();
   alice = await pds.createAccount('alice');
-  await pds.createAccount('bob');
+  bob = await pds.createAccount('bob');
   // A real checkout: the action reads the commit's time from it for the record keys.
   const repo = createRepo();
   workspace = repo.dir;
   sha = repo.write('README.md', '# widgets\n').commit('release');
 });
-afterAll(async () => pds?.close());
 
 function post(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> {
   return runAction({
     workspace,
     inputs: {
-      text: 'widgets 1.2 is out with a faster sync #release thanks @bob.test https://example.com/changelog',
+      text: `widgets 1.2 is out with a faster sync #release thanks @${bob.handle} https://example.com/changelog`,
       platform: 'bluesky',
       'bluesky-identifier': alice.handle,
       'bluesky-app-password': alice.appPassword,

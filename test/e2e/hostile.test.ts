@@ -16,8 +16,8 @@ import { FakeGitHub } from '../support/fake-github.js';
 import { startFakeMastodon } from '../support/fake-mastodon.js';
 import { createRepo, type TempRepo } from '../support/git-repo.js';
 import { startOnLoopback, type LoopbackServer } from '../support/http-fake.js';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
 import { startRecorder, type Recorder } from '../support/recorder.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 import { maskedLog, parseRunnerLog, unexpectedCommands, type RunnerCommand } from '../support/runner-log.js';
 
 const LMP_TOKEN = 'lmp_test_secret_token';
@@ -121,11 +121,10 @@ describe('hostile text reaches the log, annotations and summary inert', () => {
 });
 
 describe('secrets never show', () => {
-  let pds: TestPds;
+  let pds: SharedPds;
   let alice: TestAccount;
   beforeAll(async () => {
-    pds = await startTestPds();
-    cleanups.push(() => pds.close());
+    pds = await sharedPds();
     alice = await pds.createAccount('alice');
   });
 

@@ -1,7 +1,7 @@
 /**
  * Post identity in the workflows users write, through the committed bundle on Node 24: a
- * new run is a new post, a re-run is the same post (letmepost fake, Mastodon fake, a real
- * PDS); Bluesky posts are dated when written; no checkout is needed for an inline Bluesky
+ * new run is a new post, a re-run is the same post (letmepost fake, Mastodon fake, the run's
+ * real PDS); Bluesky posts are dated when written; no checkout is needed for an inline Bluesky
  * post; a scheduled post re-run after its time is reported, not refused; local images
  * replay on letmepost; a re-run whose text changed keeps the earlier post and says so.
  */
@@ -15,7 +15,7 @@ import { FakeGitHub } from '../support/fake-github.js';
 import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
 import { createRepo, type TempRepo } from '../support/git-repo.js';
 import { png } from '../support/images.js';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 
 const LMP_TOKEN = 'lmp_test_secret_token';
 const MASTODON_TOKEN = 'mastodon_test_secret_token';
@@ -185,14 +185,13 @@ describe('Mastodon: a new run is a new post, a re-run is the same post', () => {
 });
 
 describe('Bluesky: dated when written, no checkout needed, one post per run', () => {
-  let pds: TestPds;
+  let pds: SharedPds;
   let alice: TestAccount;
   let repo: TempRepo;
   let sha: string;
   let github: FakeGitHub;
   beforeAll(async () => {
-    pds = await startTestPds();
-    cleanups.push(() => pds.close());
+    pds = await sharedPds();
     alice = await pds.createAccount('alice');
     repo = repository();
     sha = repo.write('README.md', '# widgets\n').commit('release');

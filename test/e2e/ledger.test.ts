@@ -2,7 +2,7 @@
  * The durable ledger, end to end: the committed bundle records each post as a commit status
  * on a fake GitHub (backed by a real git repository) and consults it before publishing, so a
  * re-run after the platform's idempotency window — simulated by expiring the fake letmepost's
- * idempotency store, or by deleting the record on a real Bluesky PDS — never posts again.
+ * idempotency store, or by deleting the record on the run's real Bluesky PDS — never posts again.
  */
 import { AtpAgent } from '@atproto/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,8 @@ import type { FakeLetmepost } from '../support/fake-letmepost.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
 import type { TempRepo } from '../support/git-repo.js';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
 import { keysOf } from '../support/planned.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, postRequests, pushEvent, REPOSITORY, results, type Event } from '../support/scenario.js';
 
 const { letmepost, repository: newRepository, github, cleanup } = fixtures();
@@ -368,17 +368,16 @@ describe('a Mastodon post with the ledger on', () => {
 // ───────────────────────────── Bluesky, direct ─────────────────────────────
 
 describe('a direct Bluesky post with the ledger on (real PDS)', () => {
-  let pds: TestPds;
+  let pds: SharedPds;
   let alice: TestAccount;
   let agent: AtpAgent;
 
   beforeAll(async () => {
-    pds = await startTestPds();
+    pds = await sharedPds();
     alice = await pds.createAccount('alice');
     agent = new AtpAgent({ service: pds.url });
     await agent.login({ identifier: alice.handle, password: alice.password });
   });
-  afterAll(async () => pds?.close());
 
   async function setup() {
     const { repo, gh, sha } = await repository();

@@ -1,7 +1,7 @@
 /**
  * Secret hygiene (issue 5, item 5): with step debug on (RUNNER_DEBUG=1), failing and
  * succeeding runs of the committed bundle for every publisher — letmepost and Mastodon fakes
- * that echo request headers in their error bodies, the real Bluesky PDS behind a recording
+ * that echo request headers in their error bodies, the run's real Bluesky PDS behind a recording
  * proxy that captures the session JWTs it hands out (and, in some runs, echoes the caller's
  * Authorization header or password back), and a GitHub API that echoes the token — must
  * never show a token, app password or session JWT in stdout, stderr, the outputs, the job
@@ -19,7 +19,7 @@ import { FakeGitHub } from '../support/fake-github.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost } from '../support/fake-letmepost.js';
 import { startFakeMastodon } from '../support/fake-mastodon.js';
 import { createRepo } from '../support/git-repo.js';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 import { forward, startRecorder, type Recorder, type RecordedHttpRequest } from '../support/recorder.js';
 
 const DEBUG = { RUNNER_DEBUG: '1' };
@@ -156,16 +156,15 @@ describe('Mastodon: tokens stay hidden even when the server echoes them', () => 
 });
 
 describe('Bluesky on a real PDS: the app password and the session JWTs stay hidden', () => {
-  let pds: TestPds;
+  let pds: SharedPds;
   let alice: TestAccount;
   let ws: { dir: string; sha: string };
 
   beforeAll(async () => {
-    pds = await startTestPds();
+    pds = await sharedPds();
     alice = await pds.createAccount('alice');
     ws = checkout();
   });
-  afterAll(async () => pds?.close());
 
   /**
    * Every JWT the PDS handed out through the proxy (login and refresh answers), in order and

@@ -1,6 +1,6 @@
 import { AtpAgent, XRPCError } from '@atproto/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPds, type TestAccount, type TestPds } from '../support/pds.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 
 // A valid TID record key (13 chars, base32-sortable, first char 2–j).
 const RKEY = '3l4qzvbxbx22a';
@@ -26,21 +26,17 @@ async function rejection(p: Promise<unknown>): Promise<any> {
   throw new Error('expected the call to be rejected');
 }
 
-describe('the in-process test PDS', () => {
-  let pds: TestPds;
+describe("the run's shared test PDS", () => {
+  let pds: SharedPds;
   let alice: TestAccount;
   let bob: TestAccount;
   let agent: AtpAgent;
 
   beforeAll(async () => {
-    pds = await startTestPds();
+    pds = await sharedPds();
     alice = await pds.createAccount('alice');
     bob = await pds.createAccount('bob');
     agent = new AtpAgent({ service: pds.url });
-  });
-
-  afterAll(async () => {
-    await pds?.close();
   });
 
   it('serves on the IPv4 loopback address only', () => {
@@ -49,7 +45,7 @@ describe('the in-process test PDS', () => {
   });
 
   it('creates accounts with .test handles and an app password that differs from the main one', () => {
-    expect(alice.handle).toBe('alice.test');
+    expect(alice.handle).toBe(`alice-${pds.namespace}.test`);
     expect(alice.did).toMatch(/^did:plc:/);
     expect(bob.did).not.toBe(alice.did);
     expect(alice.appPassword).toMatch(/^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
@@ -156,5 +152,15 @@ describe('the in-process test PDS', () => {
     expect(err).toBeInstanceOf(XRPCError);
     expect(err.status).toBe(401);
     expect(err.error).toBe('AuthenticationRequired');
+  });
+
+  it('gives every file that shares it handles of its own', async () => {
+    const other = await sharedPds();
+    expect(other.url).toBe(pds.url);
+    expect(other.namespace).not.toBe(pds.namespace);
+    const otherAlice = await other.createAccount('alice');
+    expect(otherAlice.handle).toBe(`alice-${other.namespace}.test`);
+    expect(otherAlice.did).not.toBe(alice.did);
+    expect(await pds.listPosts(otherAlice.did)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The direct Bluesky publisher against a real PDS running in this process, and a small web
- * server on 127.0.0.1 for link-card pages and images given by URL.
+ * The direct Bluesky publisher against the run's real PDS (accounts of this file's own), and a
+ * small web server on 127.0.0.1 for link-card pages and images given by URL.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,7 +20,7 @@ import { countGraphemes } from '../../../src/text/length.js';
 import { mp4, png } from '../../support/images.js';
 import { startOnLoopback, type LoopbackServer } from '../../support/http-fake.js';
 import { plannedTarget, type TargetSpec } from '../../support/planned.js';
-import { startTestPds, type TestAccount, type TestPds } from '../../support/pds.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../../support/shared-pds.js';
 
 const ANCHOR = Date.UTC(2025, 2, 14, 15, 9, 26);
 
@@ -65,7 +65,7 @@ async function rejection(p: Promise<unknown>): Promise<PublishError> {
 }
 
 describe('the direct Bluesky publisher against a real PDS', () => {
-  let pds: TestPds;
+  let pds: SharedPds;
   let alice: TestAccount;
   let bob: TestAccount;
   let web: LoopbackServer;
@@ -75,7 +75,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
   let seq = 0;
 
   beforeAll(async () => {
-    pds = await startTestPds();
+    pds = await sharedPds();
     [alice, bob] = await Promise.all([pds.createAccount('alice'), pds.createAccount('bob')]);
     mediaDir = await mkdtemp(path.join(os.tmpdir(), 'letmepost-bsky-media-'));
 
@@ -117,7 +117,6 @@ describe('the direct Bluesky publisher against a real PDS', () => {
   afterAll(async () => {
     await web?.close();
     if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
-    await pds?.close();
   });
 
   function target(overrides: Partial<PlannedTarget> = {}, bluesky?: PostDefinition['bluesky']): PlannedTarget {
@@ -171,7 +170,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
   }
 
   it('stores links, hashtags and a mention of another account with its DID, at byte offsets', async () => {
-    const text = 'Thanks @bob.test — notes at https://example.com/notes, tagged #release 🦋';
+    const text = `Thanks @${bob.handle} — notes at https://example.com/notes, tagged #release 🦋`;
     const { pub } = publisher();
     const [result] = await pub.publish(target({ texts: [text] }, { linkCard: false }));
     expect(result).toMatchObject({ status: 'published', replayed: false, warnings: [], publisher: 'bluesky' });
@@ -183,7 +182,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     const slice = (f: { index: { byteStart: number; byteEnd: number } }) => Buffer.from(text).subarray(f.index.byteStart, f.index.byteEnd).toString();
     const features = record.value.facets.map((f: any) => [slice(f), f.features[0]]);
     expect(features).toEqual([
-      ['@bob.test', { $type: 'app.bsky.richtext.facet#mention', did: bob.did }],
+      [`@${bob.handle}`, { $type: 'app.bsky.richtext.facet#mention', did: bob.did }],
       ['https://example.com/notes', { $type: 'app.bsky.richtext.facet#link', uri: 'https://example.com/notes' }],
       ['#release', { $type: 'app.bsky.richtext.facet#tag', tag: 'release' }],
     ]);
@@ -191,7 +190,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
   });
 
   it('posts an unknown mention as plain text, with a warning naming the handle', async () => {
-    const text = 'Hello @nobody.test and @bob.test';
+    const text = `Hello @nobody.test and @${bob.handle}`;
     const { pub } = publisher();
     const [result] = await pub.publish(target({ texts: [text] }));
     expect(result?.warnings).toEqual([expect.stringContaining('@nobody.test is not a Bluesky account')]);
@@ -413,7 +412,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     const { pub, calls } = publisher({ password: 'zzzz-wrong-pass-zzzz' });
     const t = target();
     const error = await rejection(pub.publish(t));
-    expect(error.message).toMatch(/Bluesky refused the login for 'alice\.test': invalid identifier or password\. Check 'bluesky-identifier'.*app password/);
+    expect(error.message).toMatch(new RegExp(`Bluesky refused the login for '${alice.handle.replaceAll('.', '\\.')}': invalid identifier or password\\. Check 'bluesky-identifier'.*app password`));
     expect(error.message).not.toContain('zzzz-wrong-pass-zzzz');
     expect(error.retryable).toBe(false);
     // One login attempt per run, even for a second target.
@@ -442,7 +441,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
   });
 
   it('a dry run describes the exact record keys and records, sending nothing', async () => {
-    const t = target({ texts: ['Dry one @bob.test', 'Dry two'], firstComment: 'Dry comment' });
+    const t = target({ texts: [`Dry one @${bob.handle}`, 'Dry two'], firstComment: 'Dry comment' });
     const dry = publisher();
     const described = (await dry.pub.describe(t)) as { writes: Array<{ part: string; body: { rkey: string; swapRecord: null; record: any } }> };
     expect(dry.calls).toEqual([]);
