@@ -45,7 +45,7 @@
  */
 import * as http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { FaultQueue, flattenHeaders, readBody, Sleeps, startOnLoopback } from './http-fake.js';
+import { FaultQueue, flattenHeaders, graphemeCount, readBody, Sleeps, startOnLoopback } from './http-fake.js';
 
 // ───────────────────────────── public types ─────────────────────────────
 
@@ -381,18 +381,10 @@ function isPlatform(v: unknown): v is Platform {
   return typeof v === 'string' && (PLATFORMS as readonly string[]).includes(v);
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-function graphemes(text: string): number {
-  let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
-  return n;
-}
-
 /** X counts every URL as 23. */
 function twitterWeight(text: string): number {
-  let total = graphemes(text);
-  for (const url of text.match(/https?:\/\/[^\s]+/gi) ?? []) total += 23 - graphemes(url);
+  let total = graphemeCount(text);
+  for (const url of text.match(/https?:\/\/[^\s]+/gi) ?? []) total += 23 - graphemeCount(url);
   return total;
 }
 
@@ -767,14 +759,14 @@ function nonEmpty(platform: Platform, text: string): void {
 }
 
 function maxGraphemes(platform: Platform, text: string, max: number, rule = `${platform}.text.max_graphemes`): void {
-  const count = graphemes(text);
+  const count = graphemeCount(text);
   if (count > max) throw preflight(platform, rule, `Post text is ${count} graphemes; ${platform} allows at most ${max}.`, `Shorten the post to ${max} graphemes or fewer.`);
 }
 
 function altTextMax(platform: Platform, media: MediaItem[], max: number): void {
   for (const m of media) {
     if (m.altText === undefined) continue;
-    const count = graphemes(m.altText);
+    const count = graphemeCount(m.altText);
     if (count > max) {
       throw preflight(platform, `${platform}.media.alt_text_max_graphemes`, `Alt text is ${count} graphemes; ${PLATFORM_LABEL[platform]} allows at most ${max}.`, `Shorten alt text to ${max} graphemes or fewer.`);
     }
@@ -1282,7 +1274,7 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
       if (c.trim().length === 0) {
         return fail({ code: 'preflight_failed', message: 'Post text cannot be empty or whitespace-only.', rule: 'bluesky.first_comment.non_empty', platform, remediation: 'Provide at least one non-whitespace character.' });
       }
-      const count = graphemes(c);
+      const count = graphemeCount(c);
       if (count > 300) {
         return fail({ code: 'preflight_failed', message: `Post text is ${count} graphemes; bluesky allows at most 300.`, rule: 'bluesky.first_comment.max_graphemes', platform, remediation: 'Shorten the post to 300 graphemes or fewer.' });
       }

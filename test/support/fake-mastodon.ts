@@ -29,7 +29,7 @@
  * Only node:http is used; the server itself is support/http-fake.ts's.
  */
 import * as http from 'node:http';
-import { FaultQueue, flattenHeaders, readBody, Sleeps, startOnLoopback } from './http-fake.js';
+import { FaultQueue, flattenHeaders, graphemeCount, readBody, Sleeps, startOnLoopback } from './http-fake.js';
 
 // ───────────────────────────── public types ─────────────────────────────
 
@@ -164,13 +164,6 @@ class HttpError extends Error {
 
 function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-function graphemeCount(text: string): number {
-  let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
-  return n;
 }
 
 function escapeHtml(text: string): string {

@@ -3,7 +3,8 @@
  * fake GitHub, the recorder and the fault proxy, and the small servers some suites start
  * themselves: a server on an ephemeral port of 127.0.0.1 whose close() also ends the
  * connections still open, request headers and bodies read the same way, faults queued per
- * route, and waits that a close() cuts short. Each fake keeps its own answers.
+ * route, waits that a close() cuts short, and characters counted as servers count them. Each
+ * fake keeps its own answers.
  *
  * Only node:http is used.
  */
@@ -107,6 +108,18 @@ export class FaultQueue<Route extends string, Fault> {
   clear(): void {
     this.queued.length = 0;
   }
+}
+
+const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Characters as the servers count them: user-perceived graphemes. On purpose not src/text's
+ * counting, so that a fake never shares a mistake with the action it checks.
+ */
+export function graphemeCount(text: string): number {
+  let n = 0;
+  for (const _ of graphemeSegmenter.segment(text)) n++;
+  return n;
 }
 
 /** Waits (a slow answer, a slow platform) that wakeAll() ends at once, so none outlives its server. */
