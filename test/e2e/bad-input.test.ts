@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSyn
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import { decodeCommand, runAction, type ActionRun } from '../support/action.js';
 import { BLUESKY, BSKY_DIRECT, FILE_CREDENTIALS, fileCases, inputCases, LMP, LMP_TARGET, MASTO, MASTODON_TOKEN, NEXT_YEAR, TOKEN, type BadCase, type Files, type Where } from '../support/bad-input-corpus.js';
 import { startFakeLetmepost, type FakeLetmepost } from '../support/fake-letmepost.js';
 import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
@@ -103,6 +103,16 @@ async function stopServers(s: Servers): Promise<void> {
   await Promise.all([s.letmepost.close(), s.mastodon.close(), s.bluesky.close(), s.github.close()]);
 }
 
+/** Runs `fn` with servers of its own, stopped after it whatever happens. */
+async function withServers<T>(fn: (s: Servers) => Promise<T>): Promise<T> {
+  const servers = await startServers();
+  try {
+    return await fn(servers);
+  } finally {
+    await stopServers(servers);
+  }
+}
+
 /** Every request any server saw, as `server METHOD path`. */
 function allRequests(s: Servers): string[] {
   return [
@@ -123,9 +133,6 @@ async function runCase(s: Servers, ws: Workspace, inputs: Record<string, string>
   });
 }
 
-/** Workflow command messages are percent-encoded. */
-const decode = (message: string) => message.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
-
 function matchesWhere(props: string, message: string, at: Where): boolean {
   if ('input' in at) return props.includes(`title=Invalid input '${at.input}'`) && message.startsWith(`Input '${at.input}'`);
   const parts = props.split(',');
@@ -141,15 +148,12 @@ interface Outcome {
 
 /** Runs one case against its own servers and workspace. */
 async function runBadCase(c: BadCase): Promise<Outcome> {
-  const servers = await startServers();
-  try {
+  return withServers(async (servers) => {
     const ws = workspace(c.assets ?? {}, c.posts);
     const inputs = c.posts !== undefined ? { ...FILE_CREDENTIALS, ...c.inputs } : { ...c.inputs };
     const run = await runCase(servers, ws, inputs);
     return { run, requests: allRequests(servers) };
-  } finally {
-    await stopServers(servers);
-  }
+  });
 }
 
 /**
@@ -187,7 +191,7 @@ beforeAll(() => {
 });
 
 function assertRefused(c: BadCase, { run, requests }: Outcome, expect: ExpectStatic): void {
-  const errors = run.annotations.filter((a) => a.level === 'error' && a.props !== '').map((a) => ({ props: a.props, message: decode(a.message) }));
+  const errors = run.annotations.filter((a) => a.level === 'error' && a.props !== '').map((a) => ({ props: a.props, message: decodeCommand(a.message) }));
   expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
   const hit = errors.find((e) => matchesWhere(e.props, e.message, c.at) && c.fix.test(e.message));
   expect(hit, `no error annotation at ${JSON.stringify(c.at)} matching ${String(c.fix)}; got:\n${errors.map((e) => `${e.props} :: ${e.message}`).join('\n')}`).toBeDefined();
@@ -210,8 +214,7 @@ describe('bad post files are refused at file:line before anything is sent', () =
 
 describe('controls: the same servers do see the requests of valid posts', () => {
   it.concurrent('a valid Mastodon post and a valid direct Bluesky post reach their servers', async ({ expect }) => {
-    const servers = await startServers();
-    try {
+    await withServers(async (servers) => {
       const ws = workspace({}, undefined);
       const masto = await runCase(servers, ws, { ...MASTO, ledger: 'off' });
       expect(masto.code, masto.stdout).toBe(0);
@@ -219,33 +222,27 @@ describe('controls: the same servers do see the requests of valid posts', () => 
       const bsky = await runCase(servers, ws, { ...BSKY_DIRECT, ledger: 'off' });
       expect(bsky.code).toBe(1); // the recorder refuses the login
       expect(servers.bluesky.requests.map((r) => `${r.method} ${r.path}`)).toContain('POST /xrpc/com.atproto.server.createSession');
-    } finally {
-      await stopServers(servers);
-    }
+    });
   });
 });
 
 describe('a schedule already in the past is refused once nothing answers for its key', () => {
   it.concurrent('post file: the replay check is the only request, letmepost refuses it, the error points at the line', async ({ expect }) => {
-    const servers = await startServers();
-    try {
+    await withServers(async (servers) => {
       const ws = workspace({}, { 'posts/past.yml': `text: hi\nscheduledAt: "2020-01-01T09:00:00Z"\n${LMP_TARGET}` });
       const run = await runCase(servers, ws, { 'letmepost-token': TOKEN, ledger: 'off' });
       expect(run.code, run.stdout).toBe(1);
-      const error = run.annotations.find((a) => a.level === 'error' && /in the past/.test(decode(a.message)));
-      expect(decode(error?.message ?? '')).toMatch(/posts\/past\.yml:2:\d+: 'scheduledAt' is '2020-01-01T09:00:00Z' .*which is in the past; give a time at least 1 s ahead.*No earlier run sent this post/);
+      const error = run.annotations.find((a) => a.level === 'error' && /in the past/.test(decodeCommand(a.message)));
+      expect(decodeCommand(error?.message ?? '')).toMatch(/posts\/past\.yml:2:\d+: 'scheduledAt' is '2020-01-01T09:00:00Z' .*which is in the past; give a time at least 1 s ahead.*No earlier run sent this post/);
       expect(servers.letmepost.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual(['/v1/posts']);
       expect(servers.letmepost.posts).toHaveLength(0);
-    } finally {
-      await stopServers(servers);
-    }
+    });
   });
 });
 
 describe('a schedule with a non-UTC offset is accepted and sent in UTC', () => {
   it.concurrent('inline: scheduled-at with +05:30 is queued at the same instant, written with Z', async ({ expect }) => {
-    const servers = await startServers();
-    try {
+    await withServers(async (servers) => {
       const run = await runCase(servers, workspace({}, undefined), { ...LMP, 'scheduled-at': `${NEXT_YEAR}-03-01T10:00:00+05:30` });
       expect(run.code, run.stdout).toBe(0);
       const utc = `${NEXT_YEAR}-03-01T04:30:00.000Z`;
@@ -256,14 +253,11 @@ describe('a schedule with a non-UTC offset is accepted and sent in UTC', () => {
       expect(servers.letmepost.posts.map((p) => p.scheduledAt)).toEqual([utc]);
       // The ledger looked for an earlier post first: the GitHub stand-in records requests too.
       expect(servers.github.requests.map((r) => r.method)).toContain('GET');
-    } finally {
-      await stopServers(servers);
-    }
+    });
   });
 
   it.concurrent('post file: scheduledAt with -0800 (no colon) is queued in UTC', async ({ expect }) => {
-    const servers = await startServers();
-    try {
+    await withServers(async (servers) => {
       const ws = workspace({}, { 'posts/later.yml': `text: Launch day\nscheduledAt: "${NEXT_YEAR}-06-30T22:15:00-0800"\n${LMP_TARGET}` });
       const run = await runCase(servers, ws, { 'letmepost-token': TOKEN, ledger: 'off' });
       expect(run.code, run.stdout).toBe(0);
@@ -271,8 +265,6 @@ describe('a schedule with a non-UTC offset is accepted and sent in UTC', () => {
       const posts = servers.letmepost.requests.filter((r) => r.method === 'POST' && r.path === '/v1/posts');
       expect(posts.map((r) => JSON.parse(r.body.toString()).scheduledAt)).toEqual([utc]);
       expect(run.outputs).toMatchObject({ status: 'queued', 'scheduled-at': utc });
-    } finally {
-      await stopServers(servers);
-    }
+    });
   });
 });

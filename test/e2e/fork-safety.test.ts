@@ -13,7 +13,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import { results, runAction, type ActionRun } from '../support/action.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost, type FakeLetmepost } from '../support/fake-letmepost.js';
 import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
@@ -138,10 +138,6 @@ function publisherRequests(): string[] {
     ...s.mastodon.requests.map((r) => `mastodon ${r.method} ${r.path}`),
     ...s.bluesky.requests.map((r) => `bluesky ${r.method} ${r.path}`),
   ];
-}
-
-function results(run: ActionRun): Array<{ publisher: string; status: string }> {
-  return JSON.parse(run.outputs.results ?? '[]') as Array<{ publisher: string; status: string }>;
 }
 
 /** A preview: exit 0, every target validated, the post rendered in the summary, nothing sent. */

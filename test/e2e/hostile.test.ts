@@ -10,13 +10,13 @@ import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import { log, runAction, type ActionRun } from '../support/action.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost } from '../support/fake-letmepost.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { startFakeMastodon } from '../support/fake-mastodon.js';
-import { createRepo, type TempRepo } from '../support/git-repo.js';
 import { startOnLoopback, type LoopbackServer } from '../support/http-fake.js';
 import { startRecorder, type Recorder } from '../support/recorder.js';
+import { fixtures } from '../support/scenario.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 import { maskedLog, parseRunnerLog, unexpectedCommands, type RunnerCommand } from '../support/runner-log.js';
 
@@ -24,27 +24,19 @@ const LMP_TOKEN = 'lmp_test_secret_token';
 const BLUESKY = DEFAULT_ACCOUNTS.find((a) => a.platform === 'bluesky')!.id;
 const REPOSITORY = 'octo/widgets';
 
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { repository, defer, cleanup } = fixtures();
+afterAll(cleanup);
 async function recorder(respond?: Parameters<typeof startRecorder>[0]): Promise<Recorder> {
   const r = await startRecorder(respond);
-  cleanups.push(() => r.close());
+  defer(() => r.close());
   return r;
 }
 /** A server of the test's own on 127.0.0.1, closed (its connections too) after the file. */
 async function serve(handler: http.RequestListener): Promise<LoopbackServer> {
   const server = await startOnLoopback(http.createServer(handler));
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
-function repository(): TempRepo {
-  const repo = createRepo();
-  cleanups.push(() => repo.cleanup());
-  return repo;
-}
-const log = (run: ActionRun) => `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
 
 /** The commands the action itself writes; a hostile text must not add any other, nor a forged title. */
 const OWN = new Set(['add-mask', 'debug', 'warning', 'error', 'notice', 'group', 'endgroup']);
@@ -194,7 +186,7 @@ describe('the step deadline bounds every request', () => {
   it('a GitHub API that never answers: with timeout-seconds 10, the step ends, saying what it waited for', async () => {
     const hanging = await serve(() => undefined);
     const server = await startFakeLetmepost({ token: LMP_TOKEN });
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const run = await runAction({
       inputs: { text: 'hi', platform: 'bluesky', 'account-id': BLUESKY, 'letmepost-token': LMP_TOKEN, 'letmepost-api-url': server.url, 'github-token': 'ghs_x', 'timeout-seconds': '10' },
       env: { GITHUB_API_URL: hanging.url },
@@ -208,7 +200,7 @@ describe('the step deadline bounds every request', () => {
 describe('outcome words are true', () => {
   it('a Mastodon instance whose description cannot be read: failed, never "may have been posted" (nothing was written)', async () => {
     const server = await startFakeMastodon({ token: 'mastodon_test_secret_token' });
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     server.inject('instance', ...Array.from({ length: 12 }, () => ({ kind: 'reset-before-read' as const })));
     const run = await runAction({ inputs: { text: 'hi', platform: 'mastodon', 'mastodon-server': server.url, 'mastodon-token': 'mastodon_test_secret_token', ledger: 'off', 'timeout-seconds': '10' } });
     expect(run.code).toBe(1);
@@ -248,7 +240,7 @@ describe('hardening', () => {
 
   it('release notes of 1 MB with {{ release.body | truncate: 250 }}: one post of at most 250 characters', async () => {
     const server = await startFakeLetmepost({ token: LMP_TOKEN });
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const body = 'This release brings many improvements. '.repeat(27_000);
     const ws = mkdtempSync(join(tmpdir(), 'lmpa-hostile-'));
     mkdirSync(dirname(join(ws, 'x')), { recursive: true });
@@ -268,7 +260,7 @@ describe('hardening', () => {
     const repo = repository();
     const sha = repo.commitFiles('x', { 'a.txt': 'a' });
     const gh = await new FakeGitHub({ repoDir: repo.dir, repository: REPOSITORY }).start();
-    cleanups.push(() => gh.stop());
+    defer(() => gh.stop());
     const res = await fetch(`${gh.url}/repos/${REPOSITORY}/commits/${sha}`, { headers: { authorization: 'Bearer ghs_fake_token' } });
     expect(res.status).toBe(200);
   });

@@ -9,12 +9,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import { decodeCommand, log, runAction, type ActionRun } from '../support/action.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost, type FakeLetmepost } from '../support/fake-letmepost.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
-import { createRepo, type TempRepo } from '../support/git-repo.js';
+import type { TempRepo } from '../support/git-repo.js';
 import { png } from '../support/images.js';
+import { fixtures } from '../support/scenario.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 
 const LMP_TOKEN = 'lmp_test_secret_token';
@@ -22,26 +23,14 @@ const MASTODON_TOKEN = 'mastodon_test_secret_token';
 const GITHUB_TOKEN = 'ghs_fake_token';
 const BLUESKY_ACCOUNT = DEFAULT_ACCOUNTS.find((a) => a.platform === 'bluesky')!.id;
 
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { repository, defer, cleanup } = fixtures();
+afterAll(cleanup);
 
 function emptyWorkspace(): string {
   return mkdtempSync(join(tmpdir(), 'lmpa-identity-'));
 }
 
-function repository(): TempRepo {
-  const repo = createRepo();
-  cleanups.push(() => repo.cleanup());
-  return repo;
-}
-
-const results = (run: ActionRun) => JSON.parse(run.outputs.results ?? '[]') as Array<{ status: string; replayed: boolean; warnings: string[]; idempotencyKey: string }>;
-const log = (run: ActionRun) => `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
-/** Workflow command messages are percent-encoded. */
-const decode = (message: string) => message.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
-const warnings = (run: ActionRun) => run.annotations.filter((a) => a.level === 'warning').map((a) => decode(a.message));
+const warnings = (run: ActionRun) => run.annotations.filter((a) => a.level === 'warning').map((a) => decodeCommand(a.message));
 
 /** A release event for `tag`, as GitHub sends it. */
 function release(tag: string) {
@@ -53,7 +42,7 @@ describe('letmepost: a new run is a new post, a re-run is the same post', () => 
   let workspace: string;
   beforeAll(async () => {
     server = await startFakeLetmepost({ token: LMP_TOKEN });
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     workspace = emptyWorkspace();
     mkdirSync(join(workspace, 'assets'));
     writeFileSync(join(workspace, 'assets', 'chart.png'), png(64, 32));
@@ -127,7 +116,7 @@ describe('Mastodon: a new run is a new post, a re-run is the same post', () => {
   let server: FakeMastodon;
   beforeAll(async () => {
     server = await startFakeMastodon({ token: MASTODON_TOKEN });
-    cleanups.push(() => server.close());
+    defer(() => server.close());
   });
   const post = (inputs: Record<string, string>, env: Record<string, string>) =>
     runAction({ workspace: emptyWorkspace(), inputs: { platform: 'mastodon', 'mastodon-server': server.url, 'mastodon-token': MASTODON_TOKEN, ledger: 'off', ...inputs }, env });
@@ -196,7 +185,7 @@ describe('Bluesky: dated when written, no checkout needed, one post per run', ()
     repo = repository();
     sha = repo.write('README.md', '# widgets\n').commit('release');
     github = await new FakeGitHub({ repoDir: repo.dir, repository: 'octo/widgets', token: GITHUB_TOKEN }).start();
-    cleanups.push(() => github.stop());
+    defer(() => github.stop());
   });
 
   const post = (inputs: Record<string, string>, env: Record<string, string>, workspace = repo.dir) =>

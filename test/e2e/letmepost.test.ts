@@ -6,9 +6,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import { results, runAction, type ActionRun } from '../support/action.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost, type Fault, type FakeLetmepost } from '../support/fake-letmepost.js';
 import { mp4, png } from '../support/images.js';
+import { postRequests } from '../support/scenario.js';
 
 const TOKEN = 'lmp_test_secret_token';
 const BLUESKY = DEFAULT_ACCOUNTS.find((a) => a.platform === 'bluesky')!.id;
@@ -48,8 +49,6 @@ function post(srv: FakeLetmepost, inputs: Record<string, string> = {}, env: Reco
   });
 }
 
-const postRequests = (srv: FakeLetmepost) => srv.requests.filter((r) => r.method === 'POST' && r.path === '/v1/posts');
-const results = (run: ActionRun) => JSON.parse(run.outputs.results ?? '[]') as Array<Record<string, unknown>>;
 
 describe('publishing through letmepost, exactly once', () => {
   it('publishes, then a re-run with a new run attempt replays the same post with identical outputs', async () => {

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT, runAction, type ActionRun } from '../support/action.js';
-import { startFakeLetmepost, type FakeLetmepost } from '../support/fake-letmepost.js';
-import { FakeGitHub } from '../support/fake-github.js';
-import { createRepo, type TempRepo } from '../support/git-repo.js';
+import type { FakeLetmepost } from '../support/fake-letmepost.js';
+import type { FakeGitHub } from '../support/fake-github.js';
+import type { TempRepo } from '../support/git-repo.js';
 import { png } from '../support/images.js';
 import {
   ACCOUNT,
@@ -82,9 +82,9 @@ describe('a push publishes the post files it added, and nothing else', () => {
   let head: string;
 
   beforeAll(async () => {
-    server = await startFakeLetmepost({ token: LETMEPOST_TOKEN });
-    const repo = createRepo();
-    gh = await new FakeGitHub({ repoDir: repo.dir, repository: REPOSITORY, token: GITHUB_TOKEN }).start();
+    server = await letmepost();
+    const repo = repository();
+    gh = await github(repo);
     base = repo.commitFiles('posts published long ago', {
       'README.md': '# posts\n',
       'posts/edited.yml': letmepostPost('An old post'),
@@ -104,11 +104,6 @@ describe('a push publishes the post files it added, and nothing else', () => {
     repo.write('posts/added.yml', letmepostPost(TEXT.added));
     head = repo.commit('edit, move, delete and add posts');
     result = await run({ workspace: repo, event: pushEvent(repo, base, head), sha: head, server, gh });
-    return async () => {
-      await server.close();
-      await gh.stop();
-      repo.cleanup();
-    };
   });
 
   it('succeeds and publishes exactly the added files', () => {
@@ -279,17 +274,12 @@ describe('invalid post files', () => {
   let result: ActionRun;
 
   beforeAll(async () => {
-    server = await startFakeLetmepost({ token: LETMEPOST_TOKEN });
-    const repo = createRepo();
-    gh = await new FakeGitHub({ repoDir: repo.dir, repository: REPOSITORY, token: GITHUB_TOKEN }).start();
+    server = await letmepost();
+    const repo = repository();
+    gh = await github(repo);
     const base = repo.commitFiles('first', { 'README.md': '# posts\n' });
     const head = repo.commitFiles('three bad posts and a good one', { ...BAD, 'posts/d-good.yml': letmepostPost('This one is fine') });
     result = await run({ workspace: repo, event: pushEvent(repo, base, head), sha: head, server, gh });
-    return async () => {
-      await server.close();
-      await gh.stop();
-      repo.cleanup();
-    };
   });
 
   it('fail the step and send nothing at all, not even the valid file', () => {

@@ -14,7 +14,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import { decodeCommand, runAction, type ActionRun } from '../support/action.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost } from '../support/fake-letmepost.js';
 import { startFakeMastodon } from '../support/fake-mastodon.js';
@@ -45,13 +45,10 @@ function checkout(): { dir: string; sha: string } {
   return { dir: repo.dir, sha: repo.commit('release') };
 }
 
-/** Workflow command messages and properties are percent-encoded. */
-const decode = (text: string) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
-
 /** Everything a workflow or a person could read after the step, the runner's masks removed. */
 function visible(run: ActionRun): string {
   const stdout = run.stdout.replace(/^::add-mask::.*$/gm, '');
-  return [stdout, decode(stdout), run.stderr, JSON.stringify(run.outputs), Object.values(run.outputs).join('\n'), run.summary, ...run.annotations.map((a) => `${decode(a.props)} ${decode(a.message)}`)].join('\n');
+  return [stdout, decodeCommand(stdout), run.stderr, JSON.stringify(run.outputs), Object.values(run.outputs).join('\n'), run.summary, ...run.annotations.map((a) => `${decodeCommand(a.props)} ${decodeCommand(a.message)}`)].join('\n');
 }
 
 /**
@@ -328,7 +325,7 @@ describe('github-token: hidden when the GitHub API echoes it', () => {
     const result = await post('ledger-refused');
     expect(result.code, result.stdout).toBe(0);
     expect(github.requests.length).toBeGreaterThanOrEqual(1);
-    expect(result.annotations.some((a) => a.level === 'warning' && /Resource not accessible by integration: Bearer \*\*\*/.test(decode(a.message)))).toBe(true);
+    expect(result.annotations.some((a) => a.level === 'warning' && /Resource not accessible by integration: Bearer \*\*\*/.test(decodeCommand(a.message)))).toBe(true);
     expectNoSecrets(result, { secrets: [GITHUB_TOKEN, LMP_TOKEN], masked: [GITHUB_TOKEN, LMP_TOKEN] });
   });
 
@@ -349,7 +346,7 @@ describe('github-token: hidden when the GitHub API echoes it', () => {
     expect(result.code).toBe(1);
     expect(github.requestsTo(/\/compare\//)).toHaveLength(1);
     expect(github.requestsTo(/\/compare\//)[0]!.headers.authorization).toBe(`Bearer ${GITHUB_TOKEN}`);
-    expect(result.annotations.some((a) => /title=Invalid input 'github-token'/.test(a.props) && /Bearer \*\*\*/.test(decode(a.message)))).toBe(true);
+    expect(result.annotations.some((a) => /title=Invalid input 'github-token'/.test(a.props) && /Bearer \*\*\*/.test(decodeCommand(a.message)))).toBe(true);
     expectNoSecrets(result, { secrets: [GITHUB_TOKEN, LMP_TOKEN], masked: [GITHUB_TOKEN, LMP_TOKEN] });
   });
 });

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { REPO_ROOT, runAction } from '../support/action.js';
+import { REPO_ROOT, results, runAction } from '../support/action.js';
 
 interface Step {
   id?: string;
@@ -160,10 +160,10 @@ describe('the self-test, run as the runner runs it', () => {
     });
     expect(result.code, result.stdout).toBe(0);
     expect(result.annotations.filter((a) => a.level === 'error')).toEqual([]);
-    const results = JSON.parse(result.outputs.results ?? '[]') as Array<{ status: string }>;
-    expect(results.length).toBeGreaterThan(0);
+    const entries = results(result);
+    expect(entries.length).toBeGreaterThan(0);
     // What the workflow's next step checks.
-    expect(results.every((r) => r.status === 'validated')).toBe(true);
+    expect(entries.every((r) => r.status === 'validated')).toBe(true);
   });
 });
 
