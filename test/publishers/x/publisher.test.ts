@@ -8,20 +8,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PublishError } from '../src/errors.js';
-import { parseInputs } from '../src/settings/settings.js';
-import { XClient } from '../src/publishers/x/client.js';
-import { x as descriptor } from '../src/publishers/x/descriptor.js';
-import { authorizationHeader, oauthParams, percentEncode } from '../src/publishers/x/oauth1.js';
-import { DUPLICATE, xFailure } from '../src/publishers/x/problems.js';
-import { XPublisher } from '../src/publishers/x/publisher.js';
-import { splitForX } from '../src/publishers/x/split.js';
-import { planTweets, tweetBody } from '../src/publishers/x/tweets.js';
-import { prepareLengths } from '../src/text/platform-length.js';
-import { xWeightedLength } from '../src/text/x-length.js';
-import { FAKE_X_CREDENTIALS, startFakeX, type FakeX } from './support/fake-x.js';
-import { png } from './support/images.js';
-import { plannedTarget } from './support/planned.js';
+import { PublishError } from '../../../src/errors.js';
+import { parseInputs } from '../../../src/settings/settings.js';
+import { XClient } from '../../../src/publishers/x/client.js';
+import { x as descriptor } from '../../../src/publishers/x/descriptor.js';
+import { authorizationHeader, oauthParams, percentEncode } from '../../../src/publishers/x/oauth1.js';
+import { DUPLICATE, xFailure } from '../../../src/publishers/x/problems.js';
+import { XPublisher } from '../../../src/publishers/x/publisher.js';
+import { splitForX } from '../../../src/publishers/x/split.js';
+import { planTweets, tweetBody } from '../../../src/publishers/x/tweets.js';
+import { prepareLengths } from '../../../src/text/platform-length.js';
+import { xWeightedLength } from '../../../src/text/x-length.js';
+import { FAKE_X_CREDENTIALS, startFakeX, type FakeX } from '../../support/fake-x.js';
+import { png } from '../../support/images.js';
+import { plannedTarget } from '../../support/planned.js';
 
 const CREDS = { consumerKey: FAKE_X_CREDENTIALS.consumerKey, consumerSecret: FAKE_X_CREDENTIALS.consumerSecret, token: FAKE_X_CREDENTIALS.token, tokenSecret: FAKE_X_CREDENTIALS.tokenSecret };
 const log = { info: () => {}, warning: () => {}, debug: () => {} };
@@ -62,7 +62,7 @@ describe('the OAuth 1.0a signer', () => {
   });
 
   it("gives RFC 5849's example signature (§1.2, with oauth_version as X sends it the base string changes, so it is checked without)", async () => {
-    const { signatureBaseString, hmacSha1Signature } = await import('../src/publishers/x/oauth1.js');
+    const { signatureBaseString, hmacSha1Signature } = await import('../../../src/publishers/x/oauth1.js');
     const url = new URL('http://photos.example.net/photos?file=vacation.jpg&size=original');
     const params: Array<[string, string]> = [
       ['oauth_consumer_key', 'dpf43f3p2l4k3l03'],

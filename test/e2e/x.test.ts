@@ -7,10 +7,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from './support/action.js';
-import { FAKE_X_CREDENTIALS, startFakeX } from './support/fake-x.js';
-import { mp4, png } from './support/images.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, log, pushEvent, results } from './support/scenario.js';
+import { runAction, type ActionRun } from '../support/action.js';
+import { FAKE_X_CREDENTIALS, startFakeX } from '../support/fake-x.js';
+import { mp4, png } from '../support/images.js';
+import { fixtures, GITHUB_TOKEN, githubEnv, log, pushEvent, results } from '../support/scenario.js';
 
 const { repository, github, cleanup, defer } = fixtures();
 afterAll(cleanup);
