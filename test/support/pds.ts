@@ -1,12 +1,12 @@
 /**
  * A real Bluesky PDS (plus an in-memory PLC directory) running inside the process that starts
  * it, listening on 127.0.0.1 only. The suite starts one for the whole run (pds-global-setup.ts)
- * and its files reach it through shared-pds.ts; the bench starts its own.
+ * and its files reach it through shared-pds.ts; the bench and test/real start their own.
  *
  * The PDS packages are loaded lazily (dynamic import, ~1.5–3 s) so a process only pays
  * for them when it actually starts a PDS, and so LOG_ENABLED is settled before the
  * atproto loggers read it at module load. This file imports nothing relative: the bench
- * loads it on its own (test/bench/pds.child.mjs).
+ * (test/bench/pds.child.mjs) and test/real/pds-child.mjs load it on its own.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
