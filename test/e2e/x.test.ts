@@ -138,31 +138,25 @@ describe.concurrent('the bundled action posting to X directly', () => {
     const ctx = await setup();
     const before = ctx.sha;
     const after = ctx.repo.commitFiles('announce on X', { 'posts/launch.yml': 'text: "widgets 2.0 is here: https://example.com/2.0"\ntargets:\n  - platform: x\n    account: x\ntwitter:\n  quoteTweetId: "1111111111111111111"\n' });
-    const push = (attempt: number) =>
+    /** A run of the push of `from..to`. */
+    const push = (from: string, to: string, attempt: number) =>
       runAction({
         workspace: ctx.repo.dir,
-        event: pushEvent(ctx.repo, before, after),
+        event: pushEvent(ctx.repo, from, to),
         inputs: { 'x-api-url': ctx.fake.url, 'github-token': GITHUB_TOKEN, ...KEYS },
-        env: githubEnv(ctx.gh, after, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+        env: githubEnv(ctx.gh, to, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
       });
     const fake = ctx.fake;
-    const first = await push(1);
+    const first = await push(before, after, 1);
     // The quoted tweet does not exist on the fake: X refuses, and nothing is posted.
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/The quoted Tweet 1111111111111111111 does not exist/);
     expect(fake.tweets).toHaveLength(0);
     const fixed = ctx.repo.commitFiles('announce on X, for real', { 'posts/launch2.yml': 'text: "widgets 2.0 is here: https://example.com/2.0"\ntargets:\n  - platform: twitter\n    account: x\n' });
-    const pushFixed = (attempt: number) =>
-      runAction({
-        workspace: ctx.repo.dir,
-        event: pushEvent(ctx.repo, after, fixed),
-        inputs: { 'x-api-url': ctx.fake.url, 'github-token': GITHUB_TOKEN, ...KEYS },
-        env: githubEnv(ctx.gh, fixed, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
-      });
-    const posted = await pushFixed(1);
+    const posted = await push(after, fixed, 1);
     expect(posted.code, log(posted)).toBe(0);
     expect(posted.outputs).toMatchObject({ status: 'published', id: fake.tweets[0]!.id });
-    const rerun = await pushFixed(2);
+    const rerun = await push(after, fixed, 2);
     expect(rerun.code, log(rerun)).toBe(0);
     expect(rerun.outputs).toMatchObject({ status: 'published', id: fake.tweets[0]!.id, replayed: 'true' });
     expect(fake.tweetRequests().filter((r) => r.body.includes('2.0 is here'))).toHaveLength(2);
