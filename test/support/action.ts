@@ -100,3 +100,33 @@ export async function runAction(opts: ActionEnv): Promise<ActionRun> {
   const annotations = [...stdout.matchAll(/^::(error|warning|notice)([^:]*)::(.*)$/gm)].map((m) => ({ level: m[1]!, props: m[2]!.trim(), message: m[3]! }));
   return { code, stdout, stderr, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8'), annotations };
 }
+
+/** One entry of the `results` output. */
+export interface ResultEntry {
+  post: string;
+  publisher: string;
+  platform: string;
+  status: string;
+  uri: string;
+  url: string;
+  id: string;
+  idempotencyKey: string;
+  replayed: boolean;
+  warnings: string[];
+  error?: string;
+}
+
+/** The `results` output, parsed ([] when the run set none). */
+export function results(run: ActionRun): ResultEntry[] {
+  return JSON.parse(run.outputs.results ?? '[]') as ResultEntry[];
+}
+
+/** The exit code, stdout and stderr of a run, for assertion messages. */
+export function log(run: ActionRun): string {
+  return `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
+}
+
+/** Undoes the percent-encoding of workflow command messages and properties (%0D %0A %3A %2C %25). */
+export function decodeCommand(text: string): string {
+  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+}

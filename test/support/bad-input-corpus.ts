@@ -1,7 +1,7 @@
 /**
  * The bad-input corpus: inputs and post files the action must refuse before sending anything,
  * each with where the error must point and what it must say. Run through the bundle by
- * bad-input.test.ts, and through the published JSON Schema by post-schema-json.test.ts.
+ * e2e/bad-input.test.ts, and through the published JSON Schema by repo/post-schema-json.test.ts.
  */
 import { DEFAULT_ACCOUNTS } from './fake-letmepost.js';
 import { mp4, png } from './images.js';
@@ -41,7 +41,7 @@ export interface BadCase {
   /**
    * Post-file cases: why the published JSON Schema cannot refuse this file by itself (it
    * depends on other files, the bytes on disk, the run's inputs, or a platform's own way of
-   * counting). Absent: the schema must refuse it too (post-schema-json.test.ts).
+   * counting). Absent: the schema must refuse it too (repo/post-schema-json.test.ts).
    */
   beyondSchema?: string;
 }

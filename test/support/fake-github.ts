@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { flattenHeaders, readBody, sendAnswer, startOnLoopback, type LoopbackServer } from './http-fake.js';
 
 export interface RecordedGitHubRequest {
   method: string;
@@ -64,7 +64,7 @@ export class FakeGitHub {
   readonly requests: RecordedGitHubRequest[] = [];
   readonly repository: string;
   readonly token: string | null;
-  private server: http.Server | undefined;
+  private server: LoopbackServer | undefined;
   private readonly pulls = new Map<number, { base: string; head: string }>();
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
   private readonly failures: Array<{ pattern: RegExp; answer: FakeAnswer }> = [];
@@ -115,26 +115,25 @@ export class FakeGitHub {
   }
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        const recorded: RecordedGitHubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8') };
-        this.requests.push(recorded);
-        const answer = this.intercept?.(recorded) ?? this.answer(recorded);
-        res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startOnLoopback(
+      http.createServer((req, res) => {
+        readBody(req).then(
+          (body) => {
+            const recorded: RecordedGitHubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: body.toString('utf8') };
+            this.requests.push(recorded);
+            const answer = this.intercept?.(recorded) ?? this.answer(recorded);
+            sendAnswer(res, { status: answer.status, headers: answer.headers, body: answer.body === undefined ? '' : JSON.stringify(answer.body) });
+          },
+          () => undefined, // the client went away before its request was whole: nothing to record or answer
+        );
+      }),
+    );
+    this.url = this.server.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    if (this.server) await new Promise<void>((done) => this.server!.close(() => done()));
+    await this.server?.close();
   }
 
   /** Adds an endpoint (later routes win over earlier ones). */

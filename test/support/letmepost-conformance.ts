@@ -12,7 +12,7 @@
  * - The CLI (letmepost-conformance-cli.mjs, `npm run conformance`) runs them against the fake
  *   and against a real server given by LETMEPOST_REAL_URL / _KEY / _ACCOUNT (/_CONTROL) and
  *   prints the diff; `--record` stores the real transcript as letmepost-real-transcript.json.
- * - test/letmepost-conformance.test.ts runs them against the fake and compares with that file.
+ * - test/harness/letmepost-conformance.test.ts runs them against the fake and compares with that file.
  *
  * Exchanges marked `needs: 'platform'` need a handle on the platform behind the server (make it
  * slow, make it unreachable): the fake's `platform()` or real-lmp.mjs's proxy control URL. They

@@ -1,10 +1,12 @@
 /**
- * A real Bluesky PDS (plus an in-memory PLC directory) running inside the test process,
- * listening on 127.0.0.1 only. Used by the tests of the Bluesky adapter.
+ * A real Bluesky PDS (plus an in-memory PLC directory) running inside the process that starts
+ * it, listening on 127.0.0.1 only. The suite starts one for the whole run (pds-global-setup.ts)
+ * and its files reach it through shared-pds.ts; the bench and test/real start their own.
  *
- * The PDS packages are loaded lazily (dynamic import, ~1.5–3 s) so a test file only pays
+ * The PDS packages are loaded lazily (dynamic import, ~1.5–3 s) so a process only pays
  * for them when it actually starts a PDS, and so LOG_ENABLED is settled before the
- * atproto loggers read it at module load.
+ * atproto loggers read it at module load. This file imports nothing relative: the bench
+ * (test/bench/pds.child.mjs) and test/real/pds-child.mjs load it on its own.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -23,7 +25,8 @@ export interface TestAccount {
   accessJwt: string;
 }
 
-export interface TestPds {
+/** What a test does with a PDS: make accounts, read records. Needs no more than its URLs. */
+export interface PdsClient {
   /** 'http://127.0.0.1:<port>' */
   url: string;
   plcUrl: string;
@@ -32,6 +35,9 @@ export interface TestPds {
   /** Every app.bsky.feed.post record of a repo (unauthenticated listRecords, paginated). */
   listPosts(did: string): Promise<Array<{ uri: string; cid: string; rkey: string; value: any }>>;
   getRecord(uri: string): Promise<{ uri: string; cid: string; value: any } | undefined>;
+}
+
+export interface TestPds extends PdsClient {
   /** Destroys PDS and PLC and deletes the temp dir; nothing is left listening. */
   close(): Promise<void>;
 }
@@ -112,6 +118,67 @@ function isRetryableListenError(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
 }
 
+/** A client of the PDS at `url` (its PLC directory at `plcUrl`). */
+export function pdsClient(url: string, plcUrl: string): PdsClient {
+  return {
+    url,
+    plcUrl,
+
+    async createAccount(shortName) {
+      const handle = `${shortName}.test`;
+      const password = `pw-${randomBytes(12).toString('hex')}`;
+      const created = await xrpc(url, 'com.atproto.server.createAccount', {
+        body: { handle, email: `${shortName}@example.test`, password },
+      });
+      const appPw = await xrpc(url, 'com.atproto.server.createAppPassword', {
+        token: created.accessJwt,
+        body: { name: 'letmepost-test' },
+      });
+      return {
+        did: created.did,
+        handle: created.handle,
+        password,
+        appPassword: appPw.password,
+        accessJwt: created.accessJwt,
+      };
+    },
+
+    async listPosts(did) {
+      const posts: Array<{ uri: string; cid: string; rkey: string; value: any }> = [];
+      let cursor: string | undefined;
+      do {
+        const params: Record<string, string> = {
+          repo: did,
+          collection: 'app.bsky.feed.post',
+          limit: '100',
+        };
+        if (cursor) params.cursor = cursor;
+        const page = await xrpc(url, 'com.atproto.repo.listRecords', { params });
+        for (const r of page.records as Array<{ uri: string; cid: string; value: any }>) {
+          posts.push({ uri: r.uri, cid: r.cid, rkey: r.uri.split('/').pop()!, value: r.value });
+        }
+        cursor = page.records.length > 0 ? page.cursor : undefined;
+      } while (cursor);
+      return posts;
+    },
+
+    async getRecord(uri) {
+      const m = /^at:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(uri);
+      if (!m) throw new Error(`not an at:// record URI: ${uri}`);
+      const [, repo, collection, rkey] = m as unknown as [string, string, string, string];
+      try {
+        const r = await xrpc(url, 'com.atproto.repo.getRecord', {
+          params: { repo, collection, rkey },
+        });
+        return { uri: r.uri, cid: r.cid, value: r.value };
+      } catch (err) {
+        if (err instanceof XrpcHttpError && err.error === 'RecordNotFound') return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
 export async function startTestPds(): Promise<TestPds> {
   // Quiet unless a developer explicitly asks for PDS logs (LOG_ENABLED=true).
   process.env.LOG_ENABLED ??= 'false';
@@ -190,62 +257,7 @@ export async function startTestPds(): Promise<TestPds> {
     let closed: Promise<void> | undefined;
 
     return {
-      url,
-      plcUrl,
-
-      async createAccount(shortName) {
-        const handle = `${shortName}.test`;
-        const password = `pw-${randomBytes(12).toString('hex')}`;
-        const created = await xrpc(url, 'com.atproto.server.createAccount', {
-          body: { handle, email: `${shortName}@example.test`, password },
-        });
-        const appPw = await xrpc(url, 'com.atproto.server.createAppPassword', {
-          token: created.accessJwt,
-          body: { name: 'letmepost-test' },
-        });
-        return {
-          did: created.did,
-          handle: created.handle,
-          password,
-          appPassword: appPw.password,
-          accessJwt: created.accessJwt,
-        };
-      },
-
-      async listPosts(did) {
-        const posts: Array<{ uri: string; cid: string; rkey: string; value: any }> = [];
-        let cursor: string | undefined;
-        do {
-          const params: Record<string, string> = {
-            repo: did,
-            collection: 'app.bsky.feed.post',
-            limit: '100',
-          };
-          if (cursor) params.cursor = cursor;
-          const page = await xrpc(url, 'com.atproto.repo.listRecords', { params });
-          for (const r of page.records as Array<{ uri: string; cid: string; value: any }>) {
-            posts.push({ uri: r.uri, cid: r.cid, rkey: r.uri.split('/').pop()!, value: r.value });
-          }
-          cursor = page.records.length > 0 ? page.cursor : undefined;
-        } while (cursor);
-        return posts;
-      },
-
-      async getRecord(uri) {
-        const m = /^at:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(uri);
-        if (!m) throw new Error(`not an at:// record URI: ${uri}`);
-        const [, repo, collection, rkey] = m as unknown as [string, string, string, string];
-        try {
-          const r = await xrpc(url, 'com.atproto.repo.getRecord', {
-            params: { repo, collection, rkey },
-          });
-          return { uri: r.uri, cid: r.cid, value: r.value };
-        } catch (err) {
-          if (err instanceof XrpcHttpError && err.error === 'RecordNotFound') return undefined;
-          throw err;
-        }
-      },
-
+      ...pdsClient(url, plcUrl),
       close() {
         closed ??= cleanup();
         return closed;

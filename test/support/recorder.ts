@@ -5,7 +5,7 @@
  * that its log stays empty; the secret-hygiene suite puts one in front of the real PDS.
  */
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { flattenHeaders, readBody, sendAnswer, startOnLoopback } from './http-fake.js';
 
 export interface RecordedHttpRequest {
   method: string;
@@ -33,43 +33,23 @@ export interface Recorder {
 
 export async function startRecorder(respond: Responder = () => ({ status: 503, body: '{"error":"recorder: this server should not have been called"}' })): Promise<Recorder> {
   const requests: RecordedHttpRequest[] = [];
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      const recorded: RecordedHttpRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers, body: Buffer.concat(chunks) };
-      requests.push(recorded);
-      Promise.resolve()
-        .then(() => respond(recorded))
-        .then(
-          (answer) => {
-            res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
-            res.end(answer.body ?? '');
-          },
-          (error: unknown) => {
-            res.writeHead(500, { 'content-type': 'text/plain' });
-            res.end(`recorder: ${String(error)}`);
-          },
-        );
-    });
+    readBody(req).then(
+      (body) => {
+        const recorded: RecordedHttpRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body };
+        requests.push(recorded);
+        Promise.resolve()
+          .then(() => respond(recorded))
+          .then(
+            (answer) => sendAnswer(res, answer),
+            (error: unknown) => sendAnswer(res, { status: 500, headers: { 'content-type': 'text/plain' }, body: `recorder: ${String(error)}` }),
+          );
+      },
+      () => undefined, // the client went away before its request was whole: nothing to record or answer
+    );
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    requests,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
-  };
+  const loopback = await startOnLoopback(server);
+  return { url: loopback.url, requests, close: () => loopback.close() };
 }
 
 /** Forwards a recorded request to `target` (same method, path, headers and body) and returns its answer. */

@@ -735,3 +735,19 @@ export function unexpectedCommands(
 export function maskedLog(stdout: string, options: RunnerOptions = {}): string {
   return parseRunnerLog(stdout, options).visibleLines.join('\n');
 }
+
+/** What @actions/core writes to stdout while `fn` runs. */
+export function printed(fn: () => void): string {
+  const chunks: string[] = [];
+  const original = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    fn();
+  } finally {
+    process.stdout.write = original;
+  }
+  return chunks.join('');
+}

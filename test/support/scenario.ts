@@ -3,7 +3,7 @@
  * GitHub event payloads as the runner writes them, the runner environment that points the
  * action at a fake GitHub, post files that target letmepost accounts, and per-file fixtures.
  */
-import type { ActionRun } from './action.js';
+export { log, results, type ResultEntry } from './action.js';
 import { DEFAULT_ACCOUNTS, startFakeLetmepost, type FakeLetmepost, type RecordedRequest } from './fake-letmepost.js';
 import { FakeGitHub } from './fake-github.js';
 import { createRepo, type TempRepo } from './git-repo.js';
@@ -120,29 +120,6 @@ export function postRequests(server: FakeLetmepost): RecordedRequest[] {
 export function postedText(request: RecordedRequest): string {
   const body = JSON.parse(request.body.toString('utf8')) as { text?: string; content?: { text?: string } };
   return body.text ?? body.content?.text ?? '';
-}
-
-export interface ResultEntry {
-  post: string;
-  publisher: string;
-  platform: string;
-  status: string;
-  uri: string;
-  url: string;
-  id: string;
-  idempotencyKey: string;
-  replayed: boolean;
-  warnings: string[];
-  error?: string;
-}
-
-export function results(run: ActionRun): ResultEntry[] {
-  return JSON.parse(run.outputs.results ?? '[]') as ResultEntry[];
-}
-
-/** stdout and stderr, for assertion messages. */
-export function log(run: ActionRun): string {
-  return `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
 }
 
 /**
