@@ -130,7 +130,7 @@ export interface FakeMedia {
 }
 
 export interface FakePlatformSettings {
-  /** Every platform call takes this long (0: instant). Like real-lmp.mjs's slow proxy. */
+  /** Every platform call takes this long (0: instant). Like the slow platform proxy of test/real/start-real-letmepost.mjs. */
   delayMs?: number;
   /** Every platform call fails as unreachable: result `failed`, `platform_unavailable`. */
   down?: boolean;

@@ -15,7 +15,7 @@
  * - test/harness/letmepost-conformance.test.ts runs them against the fake and compares with that file.
  *
  * Exchanges marked `needs: 'platform'` need a handle on the platform behind the server (make it
- * slow, make it unreachable): the fake's `platform()` or real-lmp.mjs's proxy control URL. They
+ * slow, make it unreachable): the fake's `platform()` or test/real/start-real-letmepost.mjs's platform proxy control URL. They
  * are recorded as skipped when there is none.
  *
  * Every exchange makes its own texts and keys unique with the run's nonce, so a real server can
