@@ -8,7 +8,7 @@ import { contentFingerprint, ledgerContext, type Ledger } from './ledger/ledger.
 import { scheduleLeadProblem } from './plan/preflight.js';
 import { contentChangedWarning } from './publishers/content-change.js';
 import { descriptorOf } from './publishers/registry.js';
-import type { Log, PlannedTarget, Publisher, TargetResult } from './publishers/types.js';
+import type { Log, PlannedTarget, Publisher, RetractOutcome, TargetResult } from './publishers/types.js';
 import { redact } from './secrets.js';
 
 export function failure(target: PlannedTarget, status: TargetResult['status'], message: string): TargetResult[] {
@@ -26,6 +26,11 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
   const descriptor = descriptorOf(target.publisher);
   const recorded = await ledger.lookup(target);
   const sha = target.ledgerCommit?.slice(0, 7);
+  if (recorded.kind === 'retracted') {
+    // Its file no longer asks for the retract, but what it published was deleted: never again.
+    log.info(`${target.label} → ${target.platform}: retracted by an earlier run${recorded.on ? ` on ${recorded.on}` : ''} (recorded on commit ${sha}); not posting it again — create a new post file to post again`);
+    return { results: [retractResult(target, 'retracted', true, [])], unrecorded: false };
+  }
   if (recorded.kind === 'posted') {
     log.info(`${target.label} → ${target.platform}: already ${recorded.result.status} by an earlier run (recorded on commit ${sha}); not posting again`);
     const result = { ...recorded.result, targetKey: target.idempotencyKey };
@@ -83,4 +88,64 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
   const first = results[0];
   const unrecorded = first !== undefined && ledger.enabled && !(await ledger.record(target, first)) && (first.status === 'published' || first.status === 'queued');
   return { results, unrecorded };
+}
+
+function retractResult(target: PlannedTarget, status: TargetResult['status'], replayed: boolean, warnings: string[], previous?: TargetResult): TargetResult {
+  const link = previous ? { ...(previous.uri ? { uri: previous.uri } : {}), ...(previous.url ? { url: previous.url } : {}), ...(previous.id ? { id: previous.id } : {}) } : {};
+  return { label: target.label, publisher: target.publisher, platform: target.platform, status, ...link, idempotencyKey: target.idempotencyKey, targetKey: target.idempotencyKey, replayed, warnings };
+}
+
+/**
+ * Retracts one target (its file says `retract`): deletes what an earlier run published, where
+ * the platform can, and records that in the ledger so that no later run deletes or posts it
+ * again. Where the platform cannot delete, the post stays and the result says so (`kept`);
+ * `strict` turns that into a failure. Never throws.
+ */
+export async function retractTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, log: Log, strict: boolean): Promise<Delivery> {
+  const where = `${target.label} → ${target.platform}`;
+  const reason = target.operation?.kind === 'retract' && target.operation.reason ? ` (${target.operation.reason})` : '';
+  const recorded = await ledger.lookup(target);
+  if (recorded.kind === 'retracted') {
+    log.info(`${where}: already retracted by an earlier run${recorded.on ? ` on ${recorded.on}` : ''}; nothing more to delete`);
+    return { results: [retractResult(target, 'retracted', true, [])], unrecorded: false };
+  }
+  if (recorded.kind === 'ended') {
+    const note = 'nothing to retract: the earlier attempt to post it ended without a post';
+    log.info(`${where}: ${note}`);
+    return { results: [retractResult(target, 'kept', false, [note])], unrecorded: false };
+  }
+  const previous = recorded.kind === 'posted' ? recorded.result : undefined;
+  if (!publisher.retract) {
+    const effect = descriptorOf(target.publisher).retractEffect;
+    return keptOrRefused(target, { deleted: [], kept: effect.text, refused: true }, previous, strict, log);
+  }
+  let outcome;
+  try {
+    outcome = await publisher.retract(target, previous);
+  } catch (error) {
+    const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
+    return { results: [{ ...failure(target, status, `${where}: the retract failed: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+  }
+  for (const deleted of outcome.deleted) log.info(`${where}: retracted${reason}: deleted ${deleted}`);
+  if (outcome.deleted.length === 0 && (outcome.refused || previous === undefined)) return keptOrRefused(target, outcome, previous, strict, log);
+  // Deleted now, or found already gone although an earlier run recorded it: either way, done for good.
+  if (outcome.deleted.length === 0) log.info(`${where}: ${outcome.kept ?? 'already deleted'}; recorded as retracted`);
+  // A failed write warns (the ledger does); a later run then finds the posts gone and records it.
+  await ledger.recordRetracted(target, previous);
+  return { results: [retractResult(target, 'retracted', outcome.deleted.length === 0, outcome.deleted.length === 0 && outcome.kept ? [outcome.kept] : [], previous)], unrecorded: false };
+}
+
+/** The post stays: nothing was found to delete, or the platform cannot delete it (a failure when `strict`). */
+function keptOrRefused(target: PlannedTarget, outcome: RetractOutcome, previous: TargetResult | undefined, strict: boolean, log: Log): Delivery {
+  const where = `${target.label} → ${target.platform}`;
+  const link = previous?.url ?? previous?.uri;
+  const note = outcome.refused
+    ? `not retracted: ${outcome.kept ?? 'the platform cannot delete it'}${link ? ` (${link})` : ''}`
+    : `nothing to retract: ${outcome.kept ?? 'no post of it was found'}`;
+  if (outcome.refused && strict) {
+    return { results: [{ ...retractResult(target, 'rejected', false, [], previous), error: `${where}: ${note}; 'strict-retract' is true, so this fails the step` }], unrecorded: false };
+  }
+  if (outcome.refused) log.warning(`${where}: ${note}`);
+  else log.info(`${where}: ${note}`);
+  return { results: [retractResult(target, 'kept', false, [note], previous)], unrecorded: false };
 }

@@ -5,7 +5,7 @@
  * publisher: what differs between them is in their descriptors (publishers/registry.ts).
  */
 import type { RunContext } from './context.js';
-import { deliver } from './deliver.js';
+import { deliver, retractTarget } from './deliver.js';
 import { errorMessage, InputError, PostFileError } from './errors.js';
 import { GitHubRestClient, type GitHubRestOptions } from './io/github-api.js';
 import { commitStatusApi, Ledger } from './ledger/ledger.js';
@@ -340,7 +340,8 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
   const publishers = await run.createPublishers(kinds, settings, publisherEnv(run));
   const unrecorded: PlannedTarget[] = [];
   const deliveries = await mapBounded(targets, CONCURRENCY, async (t) => {
-    const delivery = await deliver(publishers.get(t.publisher)!, t, ledger, started, run.log);
+    const publisher = publishers.get(t.publisher)!;
+    const delivery = t.operation?.kind === 'retract' ? await retractTarget(publisher, t, ledger, run.log, settings.strictRetract) : await deliver(publisher, t, ledger, started, run.log);
     if (delivery.unrecorded) unrecorded.push(t);
     return delivery.results;
   });

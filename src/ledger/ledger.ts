@@ -10,6 +10,10 @@
  *   window refuses to post blindly;
  * - `success` — published or queued, with what the outputs need;
  * - `failure` — the attempt ended without a post (a re-run may try again).
+ * - `success` `retracted …` — what it published was deleted (`retract` in its file): a later
+ *   run deletes nothing more and never publishes it again.
+ *
+ * Entries written before `retracted` existed read as they always did.
  *
  * The ledger trusts only statuses it wrote: each description ends with a signature derived
  * from the idempotency key and the status's own text. It is no secret (the key is in the log):
@@ -97,6 +101,13 @@ export function failureDescription(key: string, status: TargetStatus): string {
   return signed(key, 'failure', status === 'rejected' ? 'rejected: not posted' : 'failed: not posted, a re-run retries');
 }
 
+/** `retracted id=… on=…`: the post (its first id, when known) was deleted at that time. */
+export function retractedDescription(key: string, at: number, previous?: TargetResult): string {
+  const on = ` on=${new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+  const id = previous?.id && !/\s/.test(previous.id) && previous.id.length <= 80 ? ` id=${previous.id}` : '';
+  return signed(key, 'success', `retracted${id}${on}`);
+}
+
 /** Whether the ledger wrote this status: its description carries a valid signature. */
 export function trusted(key: string, status: CommitStatus): boolean {
   const description = status.description ?? '';
@@ -138,7 +149,9 @@ export type Recorded =
   | { kind: 'posted'; result: TargetResult; fingerprint?: string }
   /** An attempt began at `since` and its outcome was never recorded. */
   | { kind: 'intent'; since: number }
-  | { kind: 'ended' };
+  | { kind: 'ended' }
+  /** Deleted by a retract (`on`: when, ISO). */
+  | { kind: 'retracted'; on?: string };
 
 /** What the ledger's calls need, named in GitHub's 403/404 errors: it reads and records. */
 const PERMISSION = "'permissions: statuses: write' for the ledger (it reads and records commit statuses)";
@@ -225,6 +238,10 @@ export class Ledger {
       return { kind: 'intent', since: Number.isNaN(since) ? 0 : since };
     }
     if (status.state === 'failure') return { kind: 'ended' };
+    if (status.description?.startsWith('retracted')) {
+      const on = fieldsOf(status.description).get('on');
+      return on !== undefined ? { kind: 'retracted', on } : { kind: 'retracted' };
+    }
     const result = resultFromStatus(target, status);
     if (!result) return { kind: 'none' };
     const fingerprint = fieldsOf(status.description ?? '').get('h');
@@ -268,6 +285,11 @@ export class Ledger {
     }
     if (result.status === 'failed' || result.status === 'rejected') await this.write(target, 'failure', failureDescription(target.idempotencyKey, result.status));
     return false;
+  }
+
+  /** Records that what the target published was deleted: later runs delete nothing more and never post it again. */
+  recordRetracted(target: PlannedTarget, previous: TargetResult | undefined, at = Date.now()): Promise<boolean> {
+    return this.write(target, 'success', retractedDescription(target.idempotencyKey, at, previous));
   }
 }
 

@@ -12,7 +12,7 @@ import { prepareLengths } from '../text/platform-length.js';
 import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
 import type { PostDefinition } from '../model/post.js';
 import { descriptorFor } from '../publishers/registry.js';
-import type { PlannedTarget } from '../publishers/types.js';
+import type { PlannedTarget, TargetOperation } from '../publishers/types.js';
 
 /** Where a post came from, and how to point at one of its fields in an error. */
 export interface PostSource {
@@ -83,6 +83,12 @@ async function anchorTime(scheduledIso: string | undefined, source: PostSource, 
   };
 }
 
+/** `retract: true` or `retract: <reason>` asks to delete what the post published; false or absent: publish. */
+function retractOf(post: PostDefinition): TargetOperation | undefined {
+  if (post.retract === undefined || post.retract === false) return undefined;
+  return post.retract === true ? { kind: 'retract' } : { kind: 'retract', reason: post.retract };
+}
+
 /** Plans every target of one post; problems are appended to `errors`. */
 export async function planPost(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
   const before = errors.length;
@@ -126,6 +132,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       anchor = found;
     }
     const commit = source.commit;
+    const operation = retractOf(post);
     planned.push({
       label: source.label,
       publisher: publisher.kind,
@@ -141,6 +148,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}),
       ...(anchor !== undefined ? { anchorTime: anchor } : {}),
       ...(commit ? { ledgerCommit: commit } : {}),
+      ...(operation ? { operation } : {}),
       problem: (path, message) => source.error(path, message),
     });
   }

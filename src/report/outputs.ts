@@ -96,6 +96,8 @@ const STATUS_ICON: Record<string, string> = {
   failed: '❌ failed',
   rejected: '⛔ rejected',
   unknown: '❓ unknown',
+  retracted: '🗑️ retracted',
+  kept: '📌 kept (not retracted)',
 };
 
 /**

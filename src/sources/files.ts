@@ -10,7 +10,7 @@ import type { RunContext } from '../context.js';
 import { errorMessage, InputError, PostFileError, quote, type FilePosition } from '../errors.js';
 import { GitHubApiError, GitHubRestClient, type CommitRef, type GitHubApi } from '../io/github-api.js';
 import { compileGlobs } from './globs.js';
-import { parsePostFile, type FilePost, type ParseOptions } from './parse-file.js';
+import { asksToRetract, parsePostFile, type FilePost, type ParseOptions } from './parse-file.js';
 import { commitReader, MAX_WALK_ENTRIES, worktreeReader, type PostFileReader } from './readers.js';
 import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type Git, type RunMode } from './select.js';
 import { templateVariables, type TemplateVariables } from './templates.js';
@@ -58,6 +58,17 @@ function apiFailure(error: unknown): InputError {
   throw error;
 }
 
+/** The edited post files that ask to be retracted (an unreadable one is left as edits always were: alone). */
+async function retractingFiles(edited: readonly string[], reader: PostFileReader, isPostFile: (path: string) => boolean): Promise<string[]> {
+  const asking = await Promise.all(
+    edited.filter(isPostFile).map(async (file) => {
+      const read = await reader.read(file);
+      return 'text' in read && asksToRetract(read.text) ? file : undefined;
+    }),
+  );
+  return asking.filter((f): f is string => f !== undefined);
+}
+
 /** Which post files this run handles, read, validated and rendered: the one call for file posts. */
 export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> {
   const { ctx, settings } = input;
@@ -92,6 +103,12 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   }
   if (walked.truncated) out.warnings.push(`The 'files' patterns walk more than ${MAX_WALK_ENTRIES} entries; narrow them (e.g. posts/**/*.yml).`);
   out.files = selection.paths === 'all' ? walked.files : [...new Set(selection.paths)].sort();
+  // An edited post file was published already: it acts only when it asks to be retracted.
+  const retracting = await retractingFiles(selection.edited ?? [], reader, globs.matches);
+  if (retracting.length > 0) {
+    out.notes.push(`Edited to be retracted: ${retracting.join(', ')}.`);
+    out.files = [...new Set([...out.files, ...retracting])].sort();
+  }
   if (selection.paths === 'all' && out.files.length === 0) out.notes.push(`No file matches 'files' (${settings.files.join(', ')}).`);
 
   const vars = templateVariables(ctx);

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { errorMessage, PostFileError, type FilePosition } from '../errors.js';
 import type { CommitRef } from '../io/github-api.js';
+import { isObject } from '../io/json.js';
 import { postSchema, type PostDefinition } from '../model/post.js';
 import type { PostSource } from '../plan/plan.js';
 import { describeIssue, fieldName, joinIssue, unknownKeySentence, valueAt } from './schema-issues.js';
@@ -238,3 +239,15 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
   return { posts, errors, ids };
 }
 
+/** Whether some post of a post file asks to be retracted (`retract: true` or a reason). Unparsable → false. */
+export function asksToRetract(text: string): boolean {
+  try {
+    return parseAllDocuments(text, { version: '1.2' }).some((doc) => {
+      const value: unknown = doc.errors.length === 0 ? doc.toJS({ maxAliasCount: 50 }) : undefined;
+      const retract = isObject(value) ? value.retract : undefined;
+      return retract !== undefined && retract !== null && retract !== false;
+    });
+  } catch {
+    return false;
+  }
+}

@@ -68,6 +68,11 @@ export interface Selection {
   paths: 'all' | string[];
   /** How the files were chosen, for the log. */
   notes: string[];
+  /**
+   * Post files a push edited (not added): published already, so only a `retract` in them
+   * acts (files.ts reads them for it). Absent for other events.
+   */
+  edited?: string[];
 }
 
 export interface SelectDeps {
@@ -259,7 +264,8 @@ async function selectPush(ctx: RunContext, deps: SelectDeps): Promise<Selection>
   const added = files.filter((f) => ADDED.has(f.status) && deps.isPostFile(f.path)).map((f) => f.path);
   notes.push(added.length > 0 ? `Added in this push: ${added.length} post file${added.length > 1 ? 's' : ''}: ${list(added)}.` : 'No post files were added in this push.');
   notes.push(...describeSkipped(files, deps.isPostFile));
-  return { mode: 'publish', paths: added, notes };
+  const edited = files.filter((f) => (f.status === 'modified' || f.status === 'changed') && deps.isPostFile(f.path)).map((f) => f.path);
+  return { mode: 'publish', paths: added, notes, edited };
 }
 
 async function selectPullRequest(ctx: RunContext, deps: SelectDeps): Promise<Selection> {

@@ -32,6 +32,7 @@ export const x: PublisherDescriptor<XSettings> = {
   // X remembers nothing per request; its refusal of a duplicate text is no key (see publisher.ts).
   idempotencyWindowMs: 0,
   idempotencyWindowText: '0 s (X has no idempotency key)',
+  retractEffect: { deletesPublished: false, text: 'the direct X publisher does not delete posts: delete it on X by hand' },
   idempotencyWindowBrief: 'X none (the ledger only)',
   minScheduleLeadMs: Number.NEGATIVE_INFINITY,
   needsAnchorTime: false,

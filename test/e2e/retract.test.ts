@@ -1,0 +1,166 @@
+/**
+ * `retract` in a post file, end to end through the bundle: a push that edits a published
+ * post file to say `retract: true` deletes what it published — every record of a Bluesky
+ * thread and its first comment on the run's real PDS, every status of a Mastodon thread on the
+ * fake Mastodon — once: the ledger (commit statuses on a fake GitHub) records it, and a re-run
+ * deletes nothing more. letmepost cancels a queued post and cannot delete a published one,
+ * which is said per target and fails the step only with `strict-retract`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAction, type ActionRun } from '../support/action.js';
+import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
+import type { FakeGitHub } from '../support/fake-github.js';
+import type { TempRepo } from '../support/git-repo.js';
+import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
+import { fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, pushEvent, results } from '../support/scenario.js';
+
+const { letmepost, repository, github, defer, cleanup } = fixtures();
+afterAll(cleanup);
+
+let pds: SharedPds;
+let alice: TestAccount;
+let mastodon: FakeMastodon;
+
+beforeAll(async () => {
+  pds = await sharedPds();
+  alice = await pds.createAccount('retracts');
+  mastodon = await startFakeMastodon();
+  defer(() => mastodon.close());
+});
+
+const SENTENCE = 'This release rewrites the sync engine so that large repositories index in seconds. ';
+const MASTODON_TOKEN = 'mastodon_test_secret_token';
+
+interface Scenario {
+  repo: TempRepo;
+  gh: FakeGitHub;
+  /** The commit that added the post file, and the one that made it say `retract`. */
+  added: string;
+  retracted: string;
+  push(before: string, after: string, extra?: Record<string, string>, attempt?: number): Promise<ActionRun>;
+}
+
+/** A repository whose push adds `posts/launch.yml`, then a push that edits it to end with `retract`. */
+async function scenario(file: string, retractLine = 'retract: true\n', inputs: Record<string, string> = {}): Promise<Scenario> {
+  const repo = repository();
+  const gh = await github(repo);
+  repo.commitFiles('start', { 'README.md': '# widgets\n' });
+  const added = repo.commitFiles('a launch post', { 'posts/launch.yml': file });
+  const retracted = repo.commitFiles('retract the launch post', { 'posts/launch.yml': `${file}${retractLine}` });
+  repo.git('checkout', '-q', added);
+  const push = async (before: string, after: string, extra: Record<string, string> = {}, attempt = 1) => {
+    repo.git('checkout', '-q', after);
+    return runAction({
+      workspace: repo.dir,
+      event: pushEvent(repo, before, after),
+      inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN, ...inputs, ...extra },
+      env: githubEnv(gh, after, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+    });
+  };
+  return { repo, gh, added, retracted, push };
+}
+
+const ledgerStates = (gh: FakeGitHub, sha: string) => gh.statusesOn(sha).map((s) => `${s.state} ${(s.description ?? '').split(' ')[0]}`);
+
+describe('retract: true in a Bluesky post file (real PDS)', () => {
+  it('deletes every post of the thread and the first comment, once; a re-run deletes nothing more', async () => {
+    const file = `text: ${JSON.stringify(SENTENCE.repeat(8).trim())}\nfirstComment: "Changelog: https://example.com/changelog"\nbluesky:\n  linkCard: false\ntargets:\n  - platform: bluesky\n    account: bluesky\n`;
+    const s = await scenario(file, 'retract: "announced too early"\n', { 'bluesky-identifier': alice.handle, 'bluesky-app-password': alice.appPassword, 'bluesky-service': pds.url });
+    const base = s.repo.git('rev-parse', `${s.added}~1`).trim();
+    const published = await s.push(base, s.added);
+    expect(published.code, log(published)).toBe(0);
+    const posted = results(published);
+    expect(posted.map((r) => r.part)).toEqual(['1/3', '2/3', '3/3', 'first-comment']);
+    expect((await pds.listPosts(alice.did)).map((p) => p.uri).sort()).toEqual(posted.map((r) => r.uri).sort());
+
+    const retract = await s.push(s.added, s.retracted);
+    expect(retract.code, log(retract)).toBe(0);
+    expect(await pds.listPosts(alice.did)).toEqual([]);
+    expect(retract.outputs).toMatchObject({ status: 'retracted', replayed: 'false' });
+    expect(retract.stdout).toMatch(/retracted \(announced too early\): deleted https:\/\/bsky\.app\/profile\//);
+    expect(ledgerStates(s.gh, s.added)).toEqual(['success retracted']);
+
+    const rerun = await s.push(s.added, s.retracted, {}, 2);
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(rerun.outputs).toMatchObject({ status: 'retracted', replayed: 'true' });
+    expect(rerun.stdout).toMatch(/already retracted by an earlier run/);
+    expect(rerun.stdout).not.toMatch(/deleteRecord/);
+  });
+
+  it('without the ledger the records are still found by their keys, and a second run finds none to delete', async () => {
+    const file = `text: "One short post to take back"\ntargets:\n  - platform: bluesky\n    account: bluesky\n`;
+    const bob = await pds.createAccount('retracts-nl');
+    const s = await scenario(file, 'retract: true\n', { 'bluesky-identifier': bob.handle, 'bluesky-app-password': bob.appPassword, 'bluesky-service': pds.url, ledger: 'off' });
+    const base = s.repo.git('rev-parse', `${s.added}~1`).trim();
+    expect((await s.push(base, s.added)).code).toBe(0);
+    expect(await pds.listPosts(bob.did)).toHaveLength(1);
+    const retract = await s.push(s.added, s.retracted);
+    expect(retract.code, log(retract)).toBe(0);
+    expect(retract.outputs.status).toBe('retracted');
+    expect(await pds.listPosts(bob.did)).toEqual([]);
+    const again = await s.push(s.added, s.retracted, {}, 2);
+    expect(again.code, log(again)).toBe(0);
+    expect(again.outputs.status).toBe('kept');
+    expect(again.stdout).toMatch(/nothing to retract/);
+  });
+});
+
+describe('retract: true in a Mastodon post file (fake Mastodon)', () => {
+  it('deletes every status of the thread once; a re-run sends no DELETE', async () => {
+    const file = `text: ${JSON.stringify(SENTENCE.repeat(9).trim())}\ntargets:\n  - platform: mastodon\n    account: mastodon\n`;
+    const s = await scenario(file, 'retract: true\n', { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN });
+    const base = s.repo.git('rev-parse', `${s.added}~1`).trim();
+    const published = await s.push(base, s.added);
+    expect(published.code, log(published)).toBe(0);
+    const ids = results(published).map((r) => r.id);
+    expect(ids).toHaveLength(2);
+
+    const retract = await s.push(s.added, s.retracted);
+    expect(retract.code, log(retract)).toBe(0);
+    expect(retract.outputs.status).toBe('retracted');
+    expect(mastodon.deletedStatuses.map((x) => x.id)).toEqual([...ids].reverse());
+    const deletes = () => mastodon.requests.filter((r) => r.method === 'DELETE').length;
+    expect(deletes()).toBe(2);
+
+    const rerun = await s.push(s.added, s.retracted, {}, 2);
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(rerun.outputs).toMatchObject({ status: 'retracted', replayed: 'true' });
+    expect(deletes()).toBe(2);
+  });
+});
+
+describe('retract: true in a letmepost post file (fake letmepost)', () => {
+  it('a published post stays: said per target, exit 0; with strict-retract the step fails', async () => {
+    const server = await letmepost();
+    const s = await scenario(letmepostPost('Launch day'), 'retract: true\n', { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url });
+    const base = s.repo.git('rev-parse', `${s.added}~1`).trim();
+    expect((await s.push(base, s.added)).code).toBe(0);
+    const retract = await s.push(s.added, s.retracted);
+    expect(retract.code, log(retract)).toBe(0);
+    expect(retract.outputs.status).toBe('kept');
+    const warning = retract.annotations.find((a) => a.level === 'warning');
+    expect(warning?.message).toMatch(/posts\/launch\.yml → bluesky: not retracted: letmepost cannot delete a published post/);
+    expect(server.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+
+    const strict = await s.push(s.added, s.retracted, { 'strict-retract': 'true' }, 2);
+    expect(strict.code, log(strict)).toBe(1);
+    expect(strict.stdout).toMatch(/strict-retract/);
+  });
+
+  it('a queued post is cancelled with DELETE /v1/posts/{id} once', async () => {
+    const server = await letmepost();
+    const s = await scenario(letmepostPost('Launch day', ['bluesky', 'twitter'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'), 'retract: true\n', { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url });
+    const base = s.repo.git('rev-parse', `${s.added}~1`).trim();
+    const queued = await s.push(base, s.added);
+    expect(queued.code, log(queued)).toBe(0);
+    expect(results(queued).map((r) => r.status)).toEqual(['queued', 'queued']);
+    const retract = await s.push(s.added, s.retracted);
+    expect(retract.code, log(retract)).toBe(0);
+    expect(results(retract).map((r) => r.status)).toEqual(['retracted', 'retracted']);
+    const deletes = () => server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+    expect(deletes().sort()).toEqual(results(queued).map((r) => `/v1/posts/${r.id}`).sort());
+    const rerun = await s.push(s.added, s.retracted, {}, 2);
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(deletes()).toHaveLength(2);
+  });
+});
