@@ -50,7 +50,7 @@ export function renderPreviewComment(marker: string, content: PreviewContent): s
     lines.push('');
   }
   if (targets.length > 0) {
-    lines.push('Posted when this pull request is merged, as shown here:', '');
+    lines.push('When this pull request is merged, each target gets the operation shown (publish, schedule or retract):', '');
     lines.push(renderPreview(targets, new Map(), POSTS_MAX_BYTES, `a comment is limited to 65,536 characters; ${where} shows them`));
   } else if (problems.length === 0) {
     lines.push('No post to preview.');

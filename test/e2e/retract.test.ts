@@ -12,7 +12,8 @@ import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.j
 import type { FakeGitHub } from '../support/fake-github.js';
 import type { TempRepo } from '../support/git-repo.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, pushEvent, results } from '../support/scenario.js';
+import { FakeIssueComments } from '../support/github-comments.js';
+import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, pullRequestEvent, pushEvent, results } from '../support/scenario.js';
 
 const { letmepost, repository, github, defer, cleanup } = fixtures();
 afterAll(cleanup);
@@ -162,5 +163,29 @@ describe('retract: true in a letmepost post file (fake letmepost)', () => {
     const rerun = await s.push(s.added, s.retracted, {}, 2);
     expect(rerun.code, log(rerun)).toBe(0);
     expect(deletes()).toHaveLength(2);
+  });
+});
+
+describe('the pull request preview of a retract', () => {
+  it('says per target what merging does, sends nothing, and deletes nothing', async () => {
+    const server = await letmepost();
+    const file = `text: "Launch day"\ntargets:\n  - platform: bluesky\n    account: bluesky\n  - platform: twitter\n    account: ${ACCOUNT.twitter}\n`;
+    const s = await scenario(file, 'retract: "wrong date"\n', { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url, 'bluesky-identifier': alice.handle, 'bluesky-app-password': alice.appPassword, 'bluesky-service': pds.url });
+    const comments = new FakeIssueComments(s.gh);
+    s.repo.git('checkout', '-q', s.retracted);
+    const preview = await runAction({
+      workspace: s.repo.dir,
+      event: pullRequestEvent(s.added, s.retracted, { number: 12, title: 'Take the launch post back', author: 'maintainer' }),
+      inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN },
+      env: githubEnv(s.gh, s.retracted, 'refs/pull/12/merge', { GITHUB_EVENT_NAME: 'pull_request' }),
+    });
+    expect(preview.code, log(preview)).toBe(0);
+    const body = comments.comments[0]?.body ?? '';
+    expect(body).toContain('**Retract:** this post asks to be deleted where it was published; nothing is posted. Reason: `wrong date`.');
+    expect(body).toMatch(/\| Bluesky \(`bluesky`\) \| bluesky \| 🗑️ retract: deletes every post of the thread/);
+    expect(body).toMatch(/\| X \(Twitter\) \(`[0-9a-f-]+`\) \| letmepost \| 🗑️ retract: ⚠️ letmepost cancels a queued post/);
+    expect(preview.summary).toContain('🗑️ retract');
+    expect(server.requests).toEqual([]);
+    expect(s.gh.requests.filter((r) => r.method === 'POST' && r.path.includes('/statuses/'))).toEqual([]);
   });
 });
