@@ -4,7 +4,7 @@
  * long its platform remembers a key — comes from its descriptor.
  */
 import { errorMessage, PostFileError, PublishError, SCHEDULE_REFUSED } from './errors.js';
-import { contentFingerprint, ledgerContext, type Ledger } from './ledger/ledger.js';
+import { contentFingerprint, ledgerContext, type Ledger, type Recorded } from './ledger/ledger.js';
 import { scheduleLeadProblem } from './plan/preflight.js';
 import { contentChangedWarning } from './publishers/content-change.js';
 import { descriptorOf } from './publishers/registry.js';
@@ -28,8 +28,9 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
   const sha = target.ledgerCommit?.slice(0, 7);
   if (recorded.kind === 'retracted') {
     // Its file no longer asks for the retract, but what it published was deleted: never again.
-    log.info(`${target.label} → ${target.platform}: retracted by an earlier run${recorded.on ? ` on ${recorded.on}` : ''} (recorded on commit ${sha}); not posting it again — create a new post file to post again`);
-    return { results: [retractResult(target, 'retracted', true, [])], unrecorded: false };
+    const done = recorded.cancelled ? 'cancelled' : 'retracted';
+    log.info(`${target.label} → ${target.platform}: ${done} by an earlier run${recorded.on ? ` on ${recorded.on}` : ''} (recorded on commit ${sha}); not posting it again — create a new post file (or give it a new id) to post again`);
+    return { results: [retractResult(target, done, true, [])], unrecorded: false };
   }
   if (recorded.kind === 'posted') {
     log.info(`${target.label} → ${target.platform}: already ${recorded.result.status} by an earlier run (recorded on commit ${sha}); not posting again`);
@@ -106,9 +107,11 @@ export async function retractTarget(publisher: Publisher, target: PlannedTarget,
   const reason = target.operation?.kind === 'retract' && target.operation.reason ? ` (${target.operation.reason})` : '';
   const recorded = await ledger.lookup(target);
   if (recorded.kind === 'retracted') {
-    log.info(`${where}: already retracted by an earlier run${recorded.on ? ` on ${recorded.on}` : ''}; nothing more to delete`);
-    return { results: [retractResult(target, 'retracted', true, [])], unrecorded: false };
+    const done = recorded.cancelled ? 'cancelled' : 'retracted';
+    log.info(`${where}: already ${done} by an earlier run${recorded.on ? ` on ${recorded.on}` : ''}; nothing more to do`);
+    return { results: [retractResult(target, done, true, [])], unrecorded: false };
   }
+  if (target.operation?.kind === 'cancel') return cancelTarget(publisher, target, ledger, log, recorded);
   if (recorded.kind === 'ended') {
     const note = 'nothing to retract: the earlier attempt to post it ended without a post';
     log.info(`${where}: ${note}`);
@@ -148,4 +151,48 @@ function keptOrRefused(target: PlannedTarget, outcome: RetractOutcome, previous:
   if (outcome.refused) log.warning(`${where}: ${note}`);
   else log.info(`${where}: ${note}`);
   return { results: [retractResult(target, 'kept', false, [note], previous)], unrecorded: false };
+}
+
+/**
+ * The push deleted the target's post file: a post still queued on the platform is cancelled
+ * (and recorded, so a re-run cancels nothing more); a published one stays — deleting a file
+ * never deletes a post, `retract` does. Never throws.
+ */
+async function cancelTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, log: Log, recorded: Recorded): Promise<Delivery> {
+  const where = `${target.label} → ${target.platform}`;
+  const kept = (note: string, warn: boolean, previous?: TargetResult): Delivery => {
+    if (warn) log.warning(`${where}: ${note}`);
+    else log.info(`${where}: ${note}`);
+    return { results: [retractResult(target, 'kept', false, [note], previous)], unrecorded: false };
+  };
+  if (recorded.kind === 'posted' && recorded.result.status === 'queued') {
+    if (!publisher.retract) return kept(`the post file was deleted, but ${descriptorOf(target.publisher).retractEffect.text}`, true, recorded.result);
+    let outcome: RetractOutcome;
+    try {
+      outcome = await publisher.retract(target, recorded.result);
+    } catch (error) {
+      const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
+      return { results: [{ ...failure(target, status, `${where}: the post file was deleted, but cancelling its queued post failed: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+    }
+    if (outcome.refused) return kept(`the post file was deleted, but its post was not cancelled: ${outcome.kept ?? 'it is no longer queued'}`, true, recorded.result);
+    for (const deleted of outcome.deleted) log.info(`${where}: the post file was deleted: cancelled ${deleted}`);
+    if (outcome.deleted.length === 0) log.info(`${where}: ${outcome.kept ?? 'cancelled already'}; recorded as cancelled`);
+    await ledger.recordRetracted(target, recorded.result, 'cancelled');
+    return { results: [retractResult(target, 'cancelled', outcome.deleted.length === 0, [], recorded.result)], unrecorded: false };
+  }
+  if (recorded.kind === 'posted') {
+    const link = recorded.result.url ?? recorded.result.uri ?? recorded.result.id;
+    return kept(
+      `the post file was deleted, but its post was published already${recorded.at ? ` on ${recorded.at}` : ''}${link ? `: ${link}` : ''}; deleting a file never deletes a post — restore the file with 'retract: true' to delete it`,
+      true,
+      recorded.result,
+    );
+  }
+  // A publisher without native scheduling sends nothing before the time: nothing to take back.
+  const waiting = descriptorOf(target.publisher).minScheduleLeadMs === Number.NEGATIVE_INFINITY && target.scheduledAt !== undefined && Date.parse(target.scheduledAt) > Date.now();
+  if (waiting) {
+    log.info(`${where}: the post file was deleted before its time (${target.scheduledAt}); nothing was sent, and nothing will be`);
+    return { results: [retractResult(target, 'cancelled', false, [])], unrecorded: false };
+  }
+  return kept(`the post file was deleted; the ledger holds no queued post of it, so nothing is cancelled${ledger.enabled ? '' : " (the ledger is off: if it was queued, cancel it by hand)"}`, !ledger.enabled);
 }

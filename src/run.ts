@@ -341,7 +341,7 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
   const unrecorded: PlannedTarget[] = [];
   const deliveries = await mapBounded(targets, CONCURRENCY, async (t) => {
     const publisher = publishers.get(t.publisher)!;
-    const delivery = t.operation?.kind === 'retract' ? await retractTarget(publisher, t, ledger, run.log, settings.strictRetract) : await deliver(publisher, t, ledger, started, run.log);
+    const delivery = t.operation !== undefined && t.operation.kind !== 'publish' ? await retractTarget(publisher, t, ledger, run.log, settings.strictRetract) : await deliver(publisher, t, ledger, started, run.log);
     if (delivery.unrecorded) unrecorded.push(t);
     return delivery.results;
   });

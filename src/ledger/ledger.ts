@@ -101,11 +101,11 @@ export function failureDescription(key: string, status: TargetStatus): string {
   return signed(key, 'failure', status === 'rejected' ? 'rejected: not posted' : 'failed: not posted, a re-run retries');
 }
 
-/** `retracted id=… on=…`: the post (its first id, when known) was deleted at that time. */
-export function retractedDescription(key: string, at: number, previous?: TargetResult): string {
+/** `retracted id=… on=…` (or `cancelled …`): the post (its first id, when known) was deleted, or unqueued, at that time. */
+export function retractedDescription(key: string, at: number, previous?: TargetResult, word: 'retracted' | 'cancelled' = 'retracted'): string {
   const on = ` on=${new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
   const id = previous?.id && !/\s/.test(previous.id) && previous.id.length <= 80 ? ` id=${previous.id}` : '';
-  return signed(key, 'success', `retracted${id}${on}`);
+  return signed(key, 'success', `${word}${id}${on}`);
 }
 
 /** Whether the ledger wrote this status: its description carries a valid signature. */
@@ -146,12 +146,13 @@ export function resultFromStatus(target: PlannedTarget, status: CommitStatus): T
 /** What the ledger holds for a target. */
 export type Recorded =
   | { kind: 'none' }
-  | { kind: 'posted'; result: TargetResult; fingerprint?: string }
+  /** `at`: when the ledger recorded it (ISO), when GitHub says. */
+  | { kind: 'posted'; result: TargetResult; fingerprint?: string; at?: string }
   /** An attempt began at `since` and its outcome was never recorded. */
   | { kind: 'intent'; since: number }
   | { kind: 'ended' }
-  /** Deleted by a retract (`on`: when, ISO). */
-  | { kind: 'retracted'; on?: string };
+  /** Deleted by a retract, or cancelled while queued (`on`: when, ISO). */
+  | { kind: 'retracted'; cancelled: boolean; on?: string };
 
 /** What the ledger's calls need, named in GitHub's 403/404 errors: it reads and records. */
 const PERMISSION = "'permissions: statuses: write' for the ledger (it reads and records commit statuses)";
@@ -238,14 +239,15 @@ export class Ledger {
       return { kind: 'intent', since: Number.isNaN(since) ? 0 : since };
     }
     if (status.state === 'failure') return { kind: 'ended' };
-    if (status.description?.startsWith('retracted')) {
-      const on = fieldsOf(status.description).get('on');
-      return on !== undefined ? { kind: 'retracted', on } : { kind: 'retracted' };
+    const word = status.description?.split(' ')[0];
+    if (word === 'retracted' || word === 'cancelled') {
+      const on = fieldsOf(status.description!).get('on');
+      return { kind: 'retracted', cancelled: word === 'cancelled', ...(on !== undefined ? { on } : {}) };
     }
     const result = resultFromStatus(target, status);
     if (!result) return { kind: 'none' };
     const fingerprint = fieldsOf(status.description ?? '').get('h');
-    return fingerprint !== undefined ? { kind: 'posted', result, fingerprint } : { kind: 'posted', result };
+    return { kind: 'posted', result, ...(fingerprint !== undefined ? { fingerprint } : {}), ...(status.created_at ? { at: status.created_at } : {}) };
   }
 
   private async write(target: PlannedTarget, state: LedgerState, description: string, targetUrl?: string): Promise<boolean> {
@@ -288,8 +290,8 @@ export class Ledger {
   }
 
   /** Records that what the target published was deleted: later runs delete nothing more and never post it again. */
-  recordRetracted(target: PlannedTarget, previous: TargetResult | undefined, at = Date.now()): Promise<boolean> {
-    return this.write(target, 'success', retractedDescription(target.idempotencyKey, at, previous));
+  recordRetracted(target: PlannedTarget, previous: TargetResult | undefined, word: 'retracted' | 'cancelled' = 'retracted', at = Date.now()): Promise<boolean> {
+    return this.write(target, 'success', retractedDescription(target.idempotencyKey, at, previous, word));
   }
 }
 

@@ -29,6 +29,8 @@ export interface PostSource {
   commit?: string;
   /** That commit's time, when the source knows it (epoch ms). */
   commitTime?: number;
+  /** What the source asks of every target, when it is not to publish: a deleted post file asks to cancel. */
+  operation?: TargetOperation;
   /** Builds the error for a problem at a field path of the post. */
   error(path: (string | number)[], message: string): InputError | PostFileError;
 }
@@ -92,14 +94,16 @@ function retractOf(post: PostDefinition): TargetOperation | undefined {
 /** Plans every target of one post; problems are appended to `errors`. */
 export async function planPost(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
   const before = errors.length;
+  // A deleted file's post is only cancelled: its media and its checks no longer matter.
+  const cancelling = source.operation?.kind === 'cancel';
   await prepareLengths(post.targets.map((t) => t.platform));
-  const media = await resolveMedia(post, source, opts.ctx.workspace, errors);
+  const media = cancelling ? [] : await resolveMedia(post, source, opts.ctx.workspace, errors);
   const texts = post.thread ?? [post.text ?? ''];
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
   const scheduledIso = scheduled && 'iso' in scheduled ? scheduled.iso : undefined;
   const planned: PlannedTarget[] = [];
   const seen = new Set<string>();
-  for (const p of unusedOptionProblems(post)) errors.push(source.error(p.path, p.message));
+  if (!cancelling) for (const p of unusedOptionProblems(post)) errors.push(source.error(p.path, p.message));
 
   for (const [index, target] of post.targets.entries()) {
     const publisher = descriptorFor(target);
@@ -109,7 +113,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       continue;
     }
     seen.add(id);
-    const problems: Problem[] = preflight(post, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
+    const problems: Problem[] = cancelling ? [] : preflight(post, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
       const err = source.error(p.path, p.message);
@@ -132,7 +136,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       anchor = found;
     }
     const commit = source.commit;
-    const operation = retractOf(post);
+    const operation = source.operation ?? retractOf(post);
     planned.push({
       label: source.label,
       publisher: publisher.kind,

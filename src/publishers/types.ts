@@ -19,13 +19,14 @@ export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon' | 'x';
  * validated: dry run. failed: transient, a re-run retries. rejected: permanent.
  * unknown: the outcome could not be learnt (see the message).
  */
-export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'failed' | 'rejected' | 'unknown' | 'retracted' | 'kept';
+export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'failed' | 'rejected' | 'unknown' | 'retracted' | 'cancelled' | 'kept';
 
 /**
- * What a run does with a target, planned from its post file: publish it (the default), or
- * delete what an earlier run published (`retract` in the file; never without it).
+ * What a run does with a target, planned from its post file: publish it (the default),
+ * delete what an earlier run published (`retract` in the file; never without it), or cancel
+ * what is still queued (the push deleted the file).
  */
-export type TargetOperation = { readonly kind: 'publish' } | { readonly kind: 'retract'; readonly reason?: string };
+export type TargetOperation = { readonly kind: 'publish' } | { readonly kind: 'retract'; readonly reason?: string } | { readonly kind: 'cancel' };
 
 /** What a retract did on the platform. */
 export interface RetractOutcome {

@@ -97,6 +97,7 @@ const STATUS_ICON: Record<string, string> = {
   rejected: '⛔ rejected',
   unknown: '❓ unknown',
   retracted: '🗑️ retracted',
+  cancelled: '🚫 cancelled',
   kept: '📌 kept (not retracted)',
 };
 

@@ -33,6 +33,7 @@ export function plannedOperation(target: PlannedTarget): string {
     const effect = descriptorOf(target.publisher).retractEffect;
     return `🗑️ retract: ${effect.deletesPublished ? effect.text : `⚠️ ${effect.text}`}`;
   }
+  if (target.operation?.kind === 'cancel') return '🚫 cancel if still queued (the file is deleted; a published post stays)';
   return target.scheduledAt !== undefined ? `🕒 schedule for ${target.scheduledAt}` : '✅ publish';
 }
 

@@ -69,6 +69,24 @@ async function retractingFiles(edited: readonly string[], reader: PostFileReader
   return asking.filter((f): f is string => f !== undefined);
 }
 
+/**
+ * The posts of post files a push deleted, read as they were before it: their queued targets
+ * are cancelled. A file that no longer parses cannot say what it queued; the log says so.
+ */
+function cancelledPosts(removed: ReadonlyArray<{ path: string; text: string | undefined }>, isPostFile: (path: string) => boolean, opts: ParseOptions, notes: string[]): FilePost[] {
+  const posts: FilePost[] = [];
+  for (const { path, text } of removed.filter((r) => isPostFile(r.path))) {
+    const parsed = text === undefined ? undefined : parsePostFile(path, text, opts);
+    if (parsed === undefined || parsed.errors.length > 0) {
+      notes.push(`Deleted: ${path}, which could not be read as it was before this push, so nothing it queued is cancelled; cancel it by hand if it was queued.`);
+      continue;
+    }
+    for (const p of parsed.posts) posts.push({ ...p, source: { ...p.source, operation: { kind: 'cancel' } } });
+    notes.push(`Deleted: ${path}: its queued posts are cancelled.`);
+  }
+  return posts;
+}
+
 /** Which post files this run handles, read, validated and rendered: the one call for file posts. */
 export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> {
   const { ctx, settings } = input;
@@ -159,6 +177,7 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
     }
   }
   out.errors.push(...idErrors);
+  out.posts.push(...cancelledPosts(selection.removed ?? [], globs.matches, parseOptions, out.notes));
 
   if (selection.mode === 'publish' && out.posts.length > 0) {
     // Post files are published only from the commit the run is for: a workflow that checks

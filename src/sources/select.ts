@@ -68,11 +68,10 @@ export interface Selection {
   paths: 'all' | string[];
   /** How the files were chosen, for the log. */
   notes: string[];
-  /**
-   * Post files a push edited (not added): published already, so only a `retract` in them
-   * acts (files.ts reads them for it). Absent for other events.
-   */
+  /** Post files a push edited: published already, so only a `retract` in them acts (files.ts). */
   edited?: string[];
+  /** Post files a push deleted, as they were before it (text undefined: unreadable): their queued posts are cancelled. */
+  removed?: Array<{ path: string; text: string | undefined }>;
 }
 
 export interface SelectDeps {
@@ -265,7 +264,9 @@ async function selectPush(ctx: RunContext, deps: SelectDeps): Promise<Selection>
   notes.push(added.length > 0 ? `Added in this push: ${added.length} post file${added.length > 1 ? 's' : ''}: ${list(added)}.` : 'No post files were added in this push.');
   notes.push(...describeSkipped(files, deps.isPostFile));
   const edited = files.filter((f) => (f.status === 'modified' || f.status === 'changed') && deps.isPostFile(f.path)).map((f) => f.path);
-  return { mode: 'publish', paths: added, notes, edited };
+  const gone = files.filter((f) => f.status === 'removed' && deps.isPostFile(f.path));
+  const removed = await Promise.all(gone.map(async (f) => ({ path: f.path, text: await comparison.readBase(f.path).catch(() => undefined) })));
+  return { mode: 'publish', paths: added, notes, edited, removed };
 }
 
 async function selectPullRequest(ctx: RunContext, deps: SelectDeps): Promise<Selection> {

@@ -89,7 +89,13 @@ describe('a retracted entry', () => {
     const description = retractedDescription(t.idempotencyKey, Date.UTC(2026, 11, 2, 9), result(t, { id: RKEY }));
     expect(description).toMatch(new RegExp(`^retracted id=${RKEY} on=2026-12-02T09:00:00Z sig=[0-9a-f]{8}$`));
     expect(trusted(t.idempotencyKey, { context: ledgerContext(t), state: 'success', description })).toBe(true);
-    expect(await new Ledger(statuses(description), log).lookup(onCommit)).toEqual({ kind: 'retracted', on: '2026-12-02T09:00:00Z' });
+    expect(await new Ledger(statuses(description), log).lookup(onCommit)).toEqual({ kind: 'retracted', cancelled: false, on: '2026-12-02T09:00:00Z' });
+  });
+
+  it('a cancelled entry (its file was deleted while queued) reads back as cancelled', async () => {
+    const description = retractedDescription(t.idempotencyKey, Date.UTC(2026, 11, 2, 9), result(t, { id: 'post_1', status: 'queued' }), 'cancelled');
+    expect(description).toMatch(/^cancelled id=post_1 on=2026-12-02T09:00:00Z sig=[0-9a-f]{8}$/);
+    expect(await new Ledger(statuses(description), log).lookup(onCommit)).toEqual({ kind: 'retracted', cancelled: true, on: '2026-12-02T09:00:00Z' });
   });
 
   it('entries written before retracts existed read as they always did', async () => {

@@ -1,10 +1,12 @@
 /**
- * `retract` in a post file, end to end through the bundle: a push that edits a published
+ * The life cycle of a post file, end to end through the bundle. Retract — `retract` in a post file: a push that edits a published
  * post file to say `retract: true` deletes what it published — every record of a Bluesky
  * thread and its first comment on the run's real PDS, every status of a Mastodon thread on the
  * fake Mastodon — once: the ledger (commit statuses on a fake GitHub) records it, and a re-run
  * deletes nothing more. letmepost cancels a queued post and cannot delete a published one,
- * which is said per target and fails the step only with `strict-retract`.
+ * which is said per target and fails the step only with `strict-retract`. Cancel — a push
+ * that deletes a post file cancels what it queued (letmepost, Mastodon) once, also from a
+ * shallow clone; a published post stays.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from '../support/action.js';
@@ -187,5 +189,100 @@ describe('the pull request preview of a retract', () => {
     expect(preview.summary).toContain('🗑️ retract');
     expect(server.requests).toEqual([]);
     expect(s.gh.requests.filter((r) => r.method === 'POST' && r.path.includes('/statuses/'))).toEqual([]);
+  });
+});
+
+// ───────────────────────────── cancel: the push deletes the post file ─────────────────────────────
+
+interface Deleting {
+  repo: TempRepo;
+  gh: FakeGitHub;
+  base: string;
+  added: string;
+  deleted: string;
+}
+
+/** A repository whose first push adds `posts/launch.yml` and whose second deletes it (as a revert would). */
+async function deleting(file: string): Promise<Deleting> {
+  const repo = repository();
+  const gh = await github(repo);
+  const base = repo.commitFiles('start', { 'README.md': '# widgets\n' });
+  const added = repo.commitFiles('a launch post', { 'posts/launch.yml': file });
+  repo.remove('posts/launch.yml');
+  const deleted = repo.commit('Revert "a launch post"');
+  return { repo, gh, base, added, deleted };
+}
+
+function pushTo(s: Deleting, before: string, after: string, inputs: Record<string, string>, attempt = 1, workspace = s.repo): Promise<ActionRun> {
+  if (workspace === s.repo) s.repo.git('checkout', '-q', after);
+  return runAction({
+    workspace: workspace.dir,
+    event: pushEvent(s.repo, before, after),
+    inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN, ...inputs },
+    env: githubEnv(s.gh, after, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+  });
+}
+
+describe('a push that deletes a post file cancels what it queued', () => {
+  it('letmepost: DELETE /v1/posts/{id} once per queued target; a re-run deletes nothing more', async () => {
+    const server = await letmepost();
+    const s = await deleting(letmepostPost('Launch day', ['bluesky', 'twitter'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'));
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    const queued = await pushTo(s, s.base, s.added, inputs);
+    expect(results(queued).map((r) => r.status), log(queued)).toEqual(['queued', 'queued']);
+    const cancel = await pushTo(s, s.added, s.deleted, inputs);
+    expect(cancel.code, log(cancel)).toBe(0);
+    expect(results(cancel).map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    const deletes = () => server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+    expect(deletes().sort()).toEqual(results(queued).map((r) => `/v1/posts/${r.id}`).sort());
+    expect(ledgerStates(s.gh, s.added)).toEqual(['success cancelled', 'success cancelled']);
+    const rerun = await pushTo(s, s.added, s.deleted, inputs, 2);
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(results(rerun).map((r) => [r.status, r.replayed])).toEqual([['cancelled', true], ['cancelled', true]]);
+    expect(deletes()).toHaveLength(2);
+  });
+
+  it('Mastodon: the scheduled status is cancelled once', async () => {
+    const s = await deleting(`text: "Launch day on Mastodon"\nscheduledAt: "2099-01-01T09:00:00Z"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`);
+    const inputs = { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN };
+    const queued = await pushTo(s, s.base, s.added, inputs);
+    expect(queued.outputs.status, log(queued)).toBe('queued');
+    const cancel = await pushTo(s, s.added, s.deleted, inputs);
+    expect(cancel.code, log(cancel)).toBe(0);
+    expect(cancel.outputs.status).toBe('cancelled');
+    expect(mastodon.cancelledScheduled.map((x) => x.id)).toContain(queued.outputs.id);
+    const cancels = () => mastodon.requests.filter((r) => r.method === 'DELETE' && r.path === `/api/v1/scheduled_statuses/${queued.outputs.id}`);
+    expect(cancels()).toHaveLength(1);
+    expect((await pushTo(s, s.added, s.deleted, inputs, 2)).outputs).toMatchObject({ status: 'cancelled', replayed: 'true' });
+    expect(cancels()).toHaveLength(1);
+  });
+
+  it('a published post stays and the log says how to delete it; nothing is sent', async () => {
+    const server = await letmepost();
+    const s = await deleting(letmepostPost('Launch day'));
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    expect((await pushTo(s, s.base, s.added, inputs)).outputs.status).toBe('published');
+    const before = server.requests.length;
+    const run = await pushTo(s, s.added, s.deleted, inputs);
+    expect(run.code, log(run)).toBe(0);
+    expect(run.outputs.status).toBe('kept');
+    expect(run.annotations.find((a) => a.level === 'warning')?.message).toMatch(/its post was published already on .*; deleting a file never deletes a post — restore the file with 'retract: true' to delete it/);
+    expect(server.requests.slice(before)).toEqual([]);
+  });
+
+  it('from a shallow clone: the deleted file is read with the GitHub API, and its post cancelled', async () => {
+    const server = await letmepost();
+    const s = await deleting(letmepostPost('Launch day', ['bluesky'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'));
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    const queued = await pushTo(s, s.base, s.added, inputs);
+    expect(queued.outputs.status, log(queued)).toBe('queued');
+    s.repo.git('checkout', '-q', '-B', 'main', s.deleted);
+    const clone = s.repo.shallowClone(1);
+    defer(() => clone.cleanup());
+    const cancel = await pushTo(s, s.added, s.deleted, inputs, 1, clone);
+    expect(cancel.code, log(cancel)).toBe(0);
+    expect(cancel.stdout).toMatch(/with the GitHub API/);
+    expect(cancel.outputs.status).toBe('cancelled');
+    expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v1/posts/${queued.outputs.id}`]);
   });
 });
