@@ -5,7 +5,7 @@
  * publisher: what differs between them is in their descriptors (publishers/registry.ts).
  */
 import type { RunContext } from './context.js';
-import { deliver, retractTarget } from './deliver.js';
+import { deliver, foreseenOperation, retractTarget } from './deliver.js';
 import { errorMessage, InputError, PostFileError } from './errors.js';
 import { GitHubRestClient, type GitHubRestOptions } from './io/github-api.js';
 import { commitStatusApi, Ledger } from './ledger/ledger.js';
@@ -111,7 +111,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   for (const warning of loaded.warnings) log.warning(warning);
   errors.push(...loaded.errors);
   const publishing = loaded.mode === 'publish' && !settings.dryRun;
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, checkEdits: !publishing };
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) targets.push(...(await planPost(file.post, file.source, opts, errors)));
   return { mode: loaded.mode, targets, fromFiles: true, kinds: kindsOf(loaded.posts.map((file) => file.post)) };
@@ -224,9 +224,29 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
   }
   writeOutputs(run, results);
   const heading = plan.mode === 'preview' ? 'letmepost: preview (posts are published when merged)' : 'letmepost: dry run (nothing was sent)';
-  await out.summary(`### ${heading}\n\n${renderPreview(targets, requests)}\n`);
+  const foreseen = await foresee(run, targets);
+  await out.summary(`### ${heading}\n\n${renderPreview(targets, requests, undefined, undefined, foreseen)}\n`);
   out.info(targets.length ? `${targets.length} post target${targets.length > 1 ? 's' : ''} validated; nothing was sent.` : 'Nothing to validate.');
-  if (plan.mode === 'preview') await previewComment(run, targets.length > 0 ? { targets, problems: [], warnings } : undefined);
+  if (plan.mode === 'preview') await previewComment(run, targets.length > 0 ? { targets, problems: [], warnings, foreseen } : undefined);
+}
+
+/**
+ * For a preview: what each target that edits, retracts or cancels will do to its existing
+ * post, from the ledger (read only: `statuses: read` is enough, and a preview never writes).
+ * Best effort: without a token or the ledger, the preview says what the operation does in general.
+ */
+async function foresee(run: Run, targets: PlannedTarget[]): Promise<Map<PlannedTarget, string>> {
+  const foreseen = new Map<PlannedTarget, string>();
+  const changing = targets.filter((t) => t.operation !== undefined && t.operation.kind !== 'publish' && t.ledgerCommit !== undefined);
+  if (changing.length === 0 || !run.settings.githubToken || run.settings.ledger === 'off') return foreseen;
+  // A ledger that cannot be read is no problem of a preview: it is said in the log only.
+  const quiet = { ...run.log, warning: (m: string) => run.log.info(m) };
+  const ledger = new Ledger(commitStatusApi(run.github(run.settings.githubToken)), quiet, run.deadline);
+  for (const t of changing) {
+    const said = foreseenOperation(t, await ledger.lookup(t));
+    if (said !== undefined) foreseen.set(t, said);
+  }
+  return foreseen;
 }
 
 function pullRequestNumber(payload: Record<string, unknown>): number | undefined {

@@ -279,11 +279,12 @@ export class Ledger {
   /**
    * Records how a target ended: published or queued (what the outputs need), or not posted.
    * An unknown outcome keeps the intent. Failure to record is a warning, never a failed post;
-   * returns whether a post was recorded (the caller decides whether that matters).
+   * returns whether a post was recorded (the caller decides whether that matters). `fingerprint`:
+   * of what the post holds, when that is not the target's text (an edit that could not change it).
    */
-  async record(target: PlannedTarget, result: TargetResult): Promise<boolean> {
+  async record(target: PlannedTarget, result: TargetResult, fingerprint = contentFingerprint(target)): Promise<boolean> {
     if (result.status === 'published' || result.status === 'queued') {
-      return this.write(target, 'success', ledgerDescription(result, target.idempotencyKey, contentFingerprint(target)), result.url);
+      return this.write(target, 'success', ledgerDescription(result, target.idempotencyKey, fingerprint), result.url);
     }
     if (result.status === 'failed' || result.status === 'rejected') await this.write(target, 'failure', failureDescription(target.idempotencyKey, result.status));
     return false;

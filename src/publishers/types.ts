@@ -23,10 +23,11 @@ export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'f
 
 /**
  * What a run does with a target, planned from its post file: publish it (the default),
- * delete what an earlier run published (`retract` in the file; never without it), or cancel
- * what is still queued (the push deleted the file).
+ * delete what an earlier run published (`retract` in the file; never without it), cancel
+ * what is still queued (the push deleted the file), or apply an edit of the file to what is
+ * still queued (a published post is never changed by an edit).
  */
-export type TargetOperation = { readonly kind: 'publish' } | { readonly kind: 'retract'; readonly reason?: string } | { readonly kind: 'cancel' };
+export type TargetOperation = { readonly kind: 'publish' } | { readonly kind: 'retract'; readonly reason?: string } | { readonly kind: 'cancel' } | { readonly kind: 'edit' };
 
 /** What a retract did on the platform. */
 export interface RetractOutcome {
@@ -126,6 +127,11 @@ export interface Publisher {
    * platform cannot (the descriptor's `retractEffect` says why).
    */
   retract?(target: PlannedTarget, recorded: TargetResult | undefined): Promise<RetractOutcome>;
+  /**
+   * Moves a queued post (`recorded`, from the ledger) to the target's new scheduled time and
+   * returns it as queued now. Absent: the platform cannot (the descriptor's `editEffect` says so).
+   */
+  reschedule?(target: PlannedTarget & { scheduledAt: string }, recorded: TargetResult): Promise<TargetResult>;
 }
 
 /** How a publisher reaches its service: the same for every publisher; tests inject fetch, wait and the retry policy. */
@@ -189,6 +195,8 @@ export interface PublisherDescriptor<S = unknown> {
   textCapHint?(platform: Platform): string;
   /** What `retract: true` does, for the preview and the log: what it deletes, or why it cannot. */
   readonly retractEffect: { readonly deletesPublished: boolean; readonly text: string };
+  /** What an edit of a post file does to its queued post, for the preview (a published post never changes). */
+  readonly editEffect: string;
   /** Its own checks of a post for one target (who it serves, media, options). */
   checks(input: PreflightInput): FieldProblem[];
   /** Its secret settings, registered with the runner so the log masks them. */

@@ -12,7 +12,7 @@ import { GitHubApiError, GitHubRestClient, type CommitRef, type GitHubApi } from
 import { compileGlobs } from './globs.js';
 import { asksToRetract, parsePostFile, type FilePost, type ParseOptions } from './parse-file.js';
 import { commitReader, MAX_WALK_ENTRIES, worktreeReader, type PostFileReader } from './readers.js';
-import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type Git, type RunMode } from './select.js';
+import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type FileHistory, type Git, type RunMode } from './select.js';
 import { templateVariables, type TemplateVariables } from './templates.js';
 
 export { MAX_ALIAS_COUNT, parsePostFile, postIdentity, type FilePost, type ParsedFile, type ParseOptions } from './parse-file.js';
@@ -58,15 +58,39 @@ function apiFailure(error: unknown): InputError {
   throw error;
 }
 
-/** The edited post files that ask to be retracted (an unreadable one is left as edits always were: alone). */
-async function retractingFiles(edited: readonly string[], reader: PostFileReader, isPostFile: (path: string) => boolean): Promise<string[]> {
-  const asking = await Promise.all(
-    edited.filter(isPostFile).map(async (file) => {
-      const read = await reader.read(file);
-      return 'text' in read && asksToRetract(read.text) ? file : undefined;
-    }),
-  );
-  return asking.filter((f): f is string => f !== undefined);
+/**
+ * The edited post files, read: those that ask to be retracted are handled like added ones
+ * (validated, every problem an error); the others only edit what is still queued, so a
+ * problem in one is a warning that leaves it alone, as edits always were.
+ */
+async function editedFiles(edited: readonly string[], reader: PostFileReader, isPostFile: (path: string) => boolean): Promise<{ retracting: string[]; texts: Map<string, string> }> {
+  const retracting: string[] = [];
+  const texts = new Map<string, string>();
+  for (const file of edited.filter(isPostFile)) {
+    const read = await reader.read(file);
+    if (!('text' in read)) continue;
+    if (asksToRetract(read.text)) retracting.push(file);
+    else texts.set(file, read.text);
+  }
+  return { retracting, texts };
+}
+
+/**
+ * The posts of edited post files, as edits (applied to what is still queued). Publishing, a
+ * problem is a warning that leaves the file alone; a preview reports it like any other.
+ */
+function editedPosts(texts: ReadonlyMap<string, string>, opts: ParseOptions, warnings: string[], errors: Array<PostFileError | InputError>): FilePost[] {
+  const posts: FilePost[] = [];
+  for (const [file, text] of texts) {
+    const parsed = parsePostFile(file, text, opts);
+    if (parsed.errors.length > 0 && opts.preview) errors.push(...parsed.errors);
+    else if (parsed.errors.length > 0) {
+      warnings.push(`${file} was edited, but ${parsed.errors[0]!.location}: ${parsed.errors[0]!.message}; the edit is not applied to anything it queued (edits never re-post)`);
+      continue;
+    }
+    for (const p of parsed.posts) posts.push({ ...p, source: { ...p.source, operation: { kind: 'edit' } } });
+  }
+  return posts;
 }
 
 /**
@@ -122,7 +146,9 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   if (walked.truncated) out.warnings.push(`The 'files' patterns walk more than ${MAX_WALK_ENTRIES} entries; narrow them (e.g. posts/**/*.yml).`);
   out.files = selection.paths === 'all' ? walked.files : [...new Set(selection.paths)].sort();
   // An edited post file was published already: it acts only when it asks to be retracted.
-  const retracting = await retractingFiles(selection.edited ?? [], reader, globs.matches);
+  // A pull request previews its edited files with the others (in `paths`); a push reads them apart.
+  const editedSet = new Set(selection.edited ?? []);
+  const { retracting, texts: edits } = await editedFiles((selection.edited ?? []).filter((f) => !out.files.includes(f)), reader, globs.matches);
   if (retracting.length > 0) {
     out.notes.push(`Edited to be retracted: ${retracting.join(', ')}.`);
     out.files = [...new Set([...out.files, ...retracting])].sort();
@@ -173,10 +199,14 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
     out.errors.push(...parsed.errors);
     for (const p of parsed.posts) {
       const idAt = p.post.id !== undefined ? parsed.ids.find((i) => i.id === p.post.id) : undefined;
-      if (idAt === undefined || !badIds.has(where(idAt.position))) out.posts.push(p);
+      if (idAt !== undefined && badIds.has(where(idAt.position))) continue;
+      // A post of an edited file that does not retract was published (or queued) already: only edited.
+      const editedAlongside = (retracting.includes(p.file) || editedSet.has(p.file)) && (p.post.retract === undefined || p.post.retract === false);
+      out.posts.push(editedAlongside ? { ...p, source: { ...p.source, operation: { kind: 'edit' } } } : p);
     }
   }
   out.errors.push(...idErrors);
+  out.posts.push(...editedPosts(edits, parseOptions, out.warnings, out.errors));
   out.posts.push(...cancelledPosts(selection.removed ?? [], globs.matches, parseOptions, out.notes));
 
   if (selection.mode === 'publish' && out.posts.length > 0) {
@@ -192,22 +222,29 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
         ),
       );
     }
-    const history = fileHistory(ctx, { git, api });
-    const added = await history.addedCommits([...new Set(out.posts.map((p) => p.file))]).catch(() => new Map<string, CommitRef | undefined>());
-    for (const p of out.posts) {
-      try {
-        const addedIn = added.has(p.file) ? added.get(p.file) : await history.addedCommit(p.file);
-        if (addedIn) {
-          p.addedIn = addedIn;
-          // The ledger records the post on the commit that added it; its time anchors record keys.
-          p.source.commit = addedIn.sha;
-          p.source.commitTime = addedIn.time;
-        }
-        else out.warnings.push(`${p.file}: no commit adds this file (is it committed?); its post has no anchor commit.`);
-      } catch (error) {
-        out.warnings.push(`${p.file}: could not find the commit that added it: ${errorMessage(error)}`);
-      }
-    }
+    await findAddedCommits(out.posts, fileHistory(ctx, { git, api }), out.warnings);
+  } else if (selection.mode === 'preview') {
+    // A preview reads the ledger for what an edit or a retract will do to the existing post:
+    // it needs the commit that added each such file (best effort, never an error).
+    const changing = out.posts.filter((p) => p.source.operation !== undefined || (p.post.retract !== undefined && p.post.retract !== false));
+    if (changing.length > 0) await findAddedCommits(changing, fileHistory(ctx, { git, api }), []).catch(() => undefined);
   }
   return out;
+}
+
+/** Gives each post the commit that added its file: the ledger records it there, and its time anchors record keys. */
+async function findAddedCommits(posts: FilePost[], history: FileHistory, warnings: string[]): Promise<void> {
+  const added = await history.addedCommits([...new Set(posts.map((p) => p.file))]).catch(() => new Map<string, CommitRef | undefined>());
+  for (const p of posts) {
+    try {
+      const addedIn = added.has(p.file) ? added.get(p.file) : await history.addedCommit(p.file);
+      if (addedIn) {
+        p.addedIn = addedIn;
+        p.source.commit = addedIn.sha;
+        p.source.commitTime = addedIn.time;
+      } else warnings.push(`${p.file}: no commit adds this file (is it committed?); its post has no anchor commit.`);
+    } catch (error) {
+      warnings.push(`${p.file}: could not find the commit that added it: ${errorMessage(error)}`);
+    }
+  }
 }

@@ -1,26 +1,25 @@
 /**
  * Which post files a run handles (ARCHITECTURE.md, What is published when), and the commit that added a post file.
  *
- * - `push`, select `added`: the post files ADDED in the pushed range. Edits and renames
- *   never re-post. Computed as GitHub does (`before...after`, i.e. from their merge base, so
- *   a force push compares with the common ancestor), by local git when both commits are in
- *   the checkout, else by the GitHub compare API (shallow checkouts).
+ * - `push`, select `added`: the post files ADDED in the pushed range; the EDITED ones (which
+ *   never re-post: they retract or reschedule) and the DELETED ones (which cancel), apart.
+ *   Computed as GitHub does (`before...after`, from their merge base, so a force push
+ *   compares with the common ancestor), by local git when both commits are in the checkout,
+ *   else by the GitHub compare API (shallow checkouts).
  *   A new branch (`before` = 0000…) is compared with the repository's default branch: the
  *   post files its commits add relative to the merge base. The first push of the default
  *   branch itself has nothing to compare with and selects nothing (it never mass-posts an
  *   existing folder of posts; use `select: all` once for that). A deleted branch selects nothing.
- * - `pull_request` / `pull_request_target`: the post files the PR adds or changes, in
- *   preview mode (validated and rendered, never published).
- * - any event with select `all`: every matching file (preview for pull requests).
- * - any other event with select `added`: an InputError that says what to set.
+ * - `pull_request` / `pull_request_target`: the post files the PR adds or edits, in preview
+ *   mode (validated and rendered, never published). Any event with select `all`: every
+ *   matching file (preview for pull requests); any other with `added`: an InputError.
  *
  * Renames: git (and GitHub) pair a deleted file with an added one when their contents are
  * ≥ 50 % alike — and post files are short and alike, so "delete last week's post, add this
  * week's" pairs up too. A pair whose content is identical is a move and never posts. Any
  * other pair is read: it is a rename only if every post in the new file was already in the
- * old one (same `id`, else same text); otherwise it is a new post and is published. So
- * moving a file and editing its text in one push publishes it, unless the post has an `id`.
- * A copy counts as added (a new post made from an old one must be published).
+ * old one (same `id`, else same text); otherwise it is a new post and is published (so moving
+ * and editing a file in one push publishes it, unless it has an `id`). A copy counts as added.
  */
 import { isObject, str } from '../io/json.js';
 import { execFile } from 'node:child_process';
@@ -209,15 +208,16 @@ async function isSamePostMoved(file: ChangedFile, comparison: Comparison, worksp
 
 function describeSkipped(files: ChangedFile[], isPostFile: (p: string) => boolean): string[] {
   const renamed = files.filter((f) => f.status === 'renamed' && isPostFile(f.path)).map((f) => `${f.path} (from ${f.previousPath})`);
-  const edited = files.filter((f) => (f.status === 'modified' || f.status === 'changed') && isPostFile(f.path)).map((f) => f.path);
+  const edited = files.filter((f) => EDITED.has(f.status) && isPostFile(f.path)).map((f) => f.path);
   const notes: string[] = [];
   if (renamed.length > 0) notes.push(`Not re-posted: ${renamed.length} renamed post file${renamed.length > 1 ? 's' : ''}: ${list(renamed)}.`);
-  if (edited.length > 0) notes.push(`Not re-posted: ${edited.length} edited post file${edited.length > 1 ? 's' : ''}: ${list(edited)} (edits never re-post).`);
+  if (edited.length > 0) notes.push(`Not re-posted: ${edited.length} edited post file${edited.length > 1 ? 's' : ''}: ${list(edited)} (edits never re-post; they may retract or reschedule).`);
   return notes;
 }
 
 /** A copy is a new post made from an old one: it is added. */
 const ADDED: ReadonlySet<ChangeStatus> = new Set(['added', 'copied']);
+const EDITED: ReadonlySet<ChangeStatus> = new Set(['modified', 'changed']);
 
 async function selectPush(ctx: RunContext, deps: SelectDeps): Promise<Selection> {
   const notes: string[] = [];
@@ -263,9 +263,8 @@ async function selectPush(ctx: RunContext, deps: SelectDeps): Promise<Selection>
   const added = files.filter((f) => ADDED.has(f.status) && deps.isPostFile(f.path)).map((f) => f.path);
   notes.push(added.length > 0 ? `Added in this push: ${added.length} post file${added.length > 1 ? 's' : ''}: ${list(added)}.` : 'No post files were added in this push.');
   notes.push(...describeSkipped(files, deps.isPostFile));
-  const edited = files.filter((f) => (f.status === 'modified' || f.status === 'changed') && deps.isPostFile(f.path)).map((f) => f.path);
-  const gone = files.filter((f) => f.status === 'removed' && deps.isPostFile(f.path));
-  const removed = await Promise.all(gone.map(async (f) => ({ path: f.path, text: await comparison.readBase(f.path).catch(() => undefined) })));
+  const edited = files.filter((f) => EDITED.has(f.status) && deps.isPostFile(f.path)).map((f) => f.path);
+  const removed = await Promise.all(files.filter((f) => f.status === 'removed' && deps.isPostFile(f.path)).map(async (f) => ({ path: f.path, text: await comparison.readBase(f.path).catch(() => undefined) })));
   return { mode: 'publish', paths: added, notes, edited, removed };
 }
 
@@ -285,9 +284,10 @@ async function selectPullRequest(ctx: RunContext, deps: SelectDeps): Promise<Sel
     notes.push(`Listed the files of pull request #${number} with the GitHub API: ${local.why}.`);
     files = await deps.api().pullRequestFiles(number);
   }
-  const changed = files.filter((f) => f.status !== 'removed' && f.status !== 'unchanged' && deps.isPostFile(f.path)).map((f) => f.path);
-  notes.push(changed.length > 0 ? `Changed in this pull request: ${changed.length} post file${changed.length > 1 ? 's' : ''}: ${list(changed)}.` : 'This pull request changes no post files.');
-  return { mode: 'preview', paths: changed, notes };
+  const changed = files.filter((f) => f.status !== 'removed' && f.status !== 'unchanged' && deps.isPostFile(f.path));
+  notes.push(changed.length > 0 ? `Changed in this pull request: ${changed.length} post file${changed.length > 1 ? 's' : ''}: ${list(changed.map((f) => f.path))}.` : 'This pull request changes no post files.');
+  // An edited file changes what is queued, or nothing: files.ts previews it as an edit.
+  return { mode: 'preview', paths: changed.map((f) => f.path), edited: changed.filter((f) => EDITED.has(f.status)).map((f) => f.path), notes };
 }
 
 /** Decides which post files this run handles, and whether it publishes or previews. */

@@ -110,7 +110,7 @@ describe('retract: true in a Bluesky post file (real PDS)', () => {
 
 describe('retract: true in a Mastodon post file (fake Mastodon)', () => {
   it('deletes every status of the thread once; a re-run sends no DELETE', async () => {
-    const file = `text: ${JSON.stringify(SENTENCE.repeat(9).trim())}\ntargets:\n  - platform: mastodon\n    account: mastodon\n`;
+    const file = `id: retract-thread\ntext: ${JSON.stringify(SENTENCE.repeat(9).trim())}\ntargets:\n  - platform: mastodon\n    account: mastodon\n`;
     const s = await scenario(file, 'retract: true\n', { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN });
     const base = s.repo.git('rev-parse', `${s.added}~1`).trim();
     const published = await s.push(base, s.added);
@@ -194,26 +194,27 @@ describe('the pull request preview of a retract', () => {
 
 // ───────────────────────────── cancel: the push deletes the post file ─────────────────────────────
 
-interface Deleting {
+/** A repository and its two pushes: `base..added` adds `posts/launch.yml`, `added..second` deletes or edits it. */
+interface TwoPushes {
   repo: TempRepo;
   gh: FakeGitHub;
   base: string;
   added: string;
-  deleted: string;
+  second: string;
 }
 
 /** A repository whose first push adds `posts/launch.yml` and whose second deletes it (as a revert would). */
-async function deleting(file: string): Promise<Deleting> {
+async function deleting(file: string): Promise<TwoPushes> {
   const repo = repository();
   const gh = await github(repo);
   const base = repo.commitFiles('start', { 'README.md': '# widgets\n' });
   const added = repo.commitFiles('a launch post', { 'posts/launch.yml': file });
   repo.remove('posts/launch.yml');
   const deleted = repo.commit('Revert "a launch post"');
-  return { repo, gh, base, added, deleted };
+  return { repo, gh, base, added, second: deleted };
 }
 
-function pushTo(s: Deleting, before: string, after: string, inputs: Record<string, string>, attempt = 1, workspace = s.repo): Promise<ActionRun> {
+function pushTo(s: TwoPushes, before: string, after: string, inputs: Record<string, string>, attempt = 1, workspace = s.repo): Promise<ActionRun> {
   if (workspace === s.repo) s.repo.git('checkout', '-q', after);
   return runAction({
     workspace: workspace.dir,
@@ -230,30 +231,30 @@ describe('a push that deletes a post file cancels what it queued', () => {
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(results(queued).map((r) => r.status), log(queued)).toEqual(['queued', 'queued']);
-    const cancel = await pushTo(s, s.added, s.deleted, inputs);
+    const cancel = await pushTo(s, s.added, s.second, inputs);
     expect(cancel.code, log(cancel)).toBe(0);
     expect(results(cancel).map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
     const deletes = () => server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
     expect(deletes().sort()).toEqual(results(queued).map((r) => `/v1/posts/${r.id}`).sort());
     expect(ledgerStates(s.gh, s.added)).toEqual(['success cancelled', 'success cancelled']);
-    const rerun = await pushTo(s, s.added, s.deleted, inputs, 2);
+    const rerun = await pushTo(s, s.added, s.second, inputs, 2);
     expect(rerun.code, log(rerun)).toBe(0);
     expect(results(rerun).map((r) => [r.status, r.replayed])).toEqual([['cancelled', true], ['cancelled', true]]);
     expect(deletes()).toHaveLength(2);
   });
 
   it('Mastodon: the scheduled status is cancelled once', async () => {
-    const s = await deleting(`text: "Launch day on Mastodon"\nscheduledAt: "2099-01-01T09:00:00Z"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`);
+    const s = await deleting(`id: cancel-scheduled\ntext: "Launch day on Mastodon"\nscheduledAt: "2099-01-01T09:00:00Z"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`);
     const inputs = { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(queued.outputs.status, log(queued)).toBe('queued');
-    const cancel = await pushTo(s, s.added, s.deleted, inputs);
+    const cancel = await pushTo(s, s.added, s.second, inputs);
     expect(cancel.code, log(cancel)).toBe(0);
     expect(cancel.outputs.status).toBe('cancelled');
     expect(mastodon.cancelledScheduled.map((x) => x.id)).toContain(queued.outputs.id);
     const cancels = () => mastodon.requests.filter((r) => r.method === 'DELETE' && r.path === `/api/v1/scheduled_statuses/${queued.outputs.id}`);
     expect(cancels()).toHaveLength(1);
-    expect((await pushTo(s, s.added, s.deleted, inputs, 2)).outputs).toMatchObject({ status: 'cancelled', replayed: 'true' });
+    expect((await pushTo(s, s.added, s.second, inputs, 2)).outputs).toMatchObject({ status: 'cancelled', replayed: 'true' });
     expect(cancels()).toHaveLength(1);
   });
 
@@ -263,9 +264,9 @@ describe('a push that deletes a post file cancels what it queued', () => {
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     expect((await pushTo(s, s.base, s.added, inputs)).outputs.status).toBe('published');
     const before = server.requests.length;
-    const run = await pushTo(s, s.added, s.deleted, inputs);
+    const run = await pushTo(s, s.added, s.second, inputs);
     expect(run.code, log(run)).toBe(0);
-    expect(run.outputs.status).toBe('kept');
+    expect(results(run), 'nothing was done: no result').toEqual([]);
     expect(run.annotations.find((a) => a.level === 'warning')?.message).toMatch(/its post was published already on .*; deleting a file never deletes a post — restore the file with 'retract: true' to delete it/);
     expect(server.requests.slice(before)).toEqual([]);
   });
@@ -276,13 +277,120 @@ describe('a push that deletes a post file cancels what it queued', () => {
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(queued.outputs.status, log(queued)).toBe('queued');
-    s.repo.git('checkout', '-q', '-B', 'main', s.deleted);
+    s.repo.git('checkout', '-q', '-B', 'main', s.second);
     const clone = s.repo.shallowClone(1);
     defer(() => clone.cleanup());
-    const cancel = await pushTo(s, s.added, s.deleted, inputs, 1, clone);
+    const cancel = await pushTo(s, s.added, s.second, inputs, 1, clone);
     expect(cancel.code, log(cancel)).toBe(0);
     expect(cancel.stdout).toMatch(/with the GitHub API/);
     expect(cancel.outputs.status).toBe('cancelled');
     expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v1/posts/${queued.outputs.id}`]);
+  });
+});
+
+// ───────────────────────────── edit: the push changes the post file ─────────────────────────────
+
+/** A repository whose first push adds `posts/launch.yml` and whose second replaces it with `edited`. */
+async function editing(file: string, edited: string): Promise<TwoPushes> {
+  const repo = repository();
+  const gh = await github(repo);
+  const base = repo.commitFiles('start', { 'README.md': '# widgets\n' });
+  const added = repo.commitFiles('a launch post', { 'posts/launch.yml': file });
+  const changed = repo.commitFiles('edit the launch post', { 'posts/launch.yml': edited });
+  return { repo, gh, base, added, second: changed };
+}
+
+describe('a push that edits a post file', () => {
+  const scheduled = (at: string, text = 'Launch day') => letmepostPost(text, ['bluesky'], `scheduledAt: "${at}"\n`);
+
+  it('letmepost: a queued post is moved to the new time with one PATCH; a re-run moves nothing', async () => {
+    const server = await letmepost();
+    const s = await editing(scheduled('2099-01-01T09:00:00Z'), scheduled('2099-02-01T09:00:00Z'));
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    const queued = await pushTo(s, s.base, s.added, inputs);
+    expect(queued.outputs.status, log(queued)).toBe('queued');
+    const moved = await pushTo(s, s.added, s.second, inputs);
+    expect(moved.code, log(moved)).toBe(0);
+    expect(moved.outputs).toMatchObject({ status: 'queued', 'scheduled-at': '2099-02-01T09:00:00.000Z', replayed: 'false' });
+    const patches = () => server.requests.filter((r) => r.method === 'PATCH');
+    expect(patches().map((r) => [r.path, r.body.toString()])).toEqual([[`/v1/posts/${queued.outputs.id}`, '{"scheduledAt":"2099-02-01T09:00:00.000Z"}']]);
+    const rerun = await pushTo(s, s.added, s.second, inputs, 2);
+    expect(rerun.code, log(rerun)).toBe(0);
+    expect(rerun.outputs).toMatchObject({ status: 'queued', 'scheduled-at': '2099-02-01T09:00:00.000Z', replayed: 'true' });
+    expect(patches()).toHaveLength(1);
+  });
+
+  it('letmepost: a text edit of a queued post is not applied, and the log says how to change it', async () => {
+    const server = await letmepost();
+    const s = await editing(scheduled('2099-01-01T09:00:00Z'), scheduled('2099-01-01T09:00:00Z', 'Launch day, with a typo fixed'));
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    expect((await pushTo(s, s.base, s.added, inputs)).outputs.status).toBe('queued');
+    const before = server.requests.length;
+    const run = await pushTo(s, s.added, s.second, inputs);
+    expect(run.code, log(run)).toBe(0);
+    expect(run.stdout).toMatch(/a queued post keeps the text it was queued with .*delete this file \(which cancels the post\) and add a new one/);
+    expect(server.requests.slice(before)).toEqual([]);
+  });
+
+  it('a published post: nothing is sent, and the result says where it is and how to retract it', async () => {
+    const server = await letmepost();
+    const s = await editing(letmepostPost('Launch day'), letmepostPost('Launch day!'));
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    const published = await pushTo(s, s.base, s.added, inputs);
+    expect(published.outputs.status).toBe('published');
+    const before = server.requests.length;
+    const run = await pushTo(s, s.added, s.second, inputs);
+    expect(run.code, log(run)).toBe(0);
+    expect(results(run), 'nothing was done: no result').toEqual([]);
+    const said = `posts/launch.yml → bluesky: already published on \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: ${published.outputs.url!.replace(/[.?/]/g, '\\$&')}; edit has no effect — add 'retract: true' to delete it, or create a new file to post again`;
+    expect(run.stdout).toMatch(new RegExp(said));
+    expect(server.requests.slice(before)).toEqual([]);
+  });
+
+  it('Mastodon: a scheduled status is moved with one PUT', async () => {
+    const file = (at: string) => `id: reschedule\ntext: "Launch day on Mastodon"\nscheduledAt: "${at}"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`;
+    const s = await editing(file('2099-01-01T09:00:00Z'), file('2099-03-01T09:00:00Z'));
+    const inputs = { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN };
+    const queued = await pushTo(s, s.base, s.added, inputs);
+    expect(queued.outputs.status, log(queued)).toBe('queued');
+    const moved = await pushTo(s, s.added, s.second, inputs);
+    expect(moved.code, log(moved)).toBe(0);
+    expect(moved.outputs).toMatchObject({ status: 'queued', 'scheduled-at': '2099-03-01T09:00:00.000Z' });
+    expect(mastodon.scheduled.find((x) => x.id === queued.outputs.id)?.scheduledAt).toBe('2099-03-01T09:00:00.000Z');
+    await pushTo(s, s.added, s.second, inputs, 2);
+    expect(mastodon.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+  });
+});
+
+describe('the pull request preview of an edit reads the ledger', () => {
+  it('says that an edit of a published post has no effect, and where the post is; an edit of a queued one, the move', async () => {
+    const server = await letmepost();
+    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
+    // Each file has its own id: the two scenarios share one letmepost, whose keys would meet.
+    const published = await editing(`id: published\n${letmepostPost('Launch day')}`, `id: published\n${letmepostPost('Launch day!')}`);
+    const queued = await editing(`id: queued\n${letmepostPost('Later', ['bluesky'], 'scheduledAt: "2099-01-01T09:00:00Z"\n')}`, `id: queued\n${letmepostPost('Later', ['bluesky'], 'scheduledAt: "2099-02-01T09:00:00Z"\n')}`);
+    for (const [s, expected] of [
+      [published, /\| ✏️ edit: `already published on \d{4}-[^`]+: https:\/\/[^`]+; edit has no effect — add 'retract: true' to delete it, or create a new file to post again` \|/],
+      [queued, /\| ✏️ edit: `moves the queued post from 2099-01-01T09:00:00\.000Z to 2099-02-01T09:00:00\.000Z` \|/],
+    ] as const) {
+      const first = await pushTo(s, s.base, s.added, inputs);
+      expect(first.code, log(first)).toBe(0);
+      const comments = new FakeIssueComments(s.gh);
+      s.repo.git('checkout', '-q', s.second);
+      const sent = server.requests.length;
+      const statusWrites = () => s.gh.requests.filter((r) => r.method === 'POST' && r.path.includes('/statuses/')).length;
+      const written = statusWrites();
+      const preview = await runAction({
+        workspace: s.repo.dir,
+        event: pullRequestEvent(s.added, s.second, { number: 14, title: 'Edit the launch post', author: 'maintainer' }),
+        inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN },
+        env: githubEnv(s.gh, s.second, 'refs/pull/14/merge', { GITHUB_EVENT_NAME: 'pull_request' }),
+      });
+      expect(preview.code, log(preview)).toBe(0);
+      expect(comments.comments[0]?.body ?? '').toMatch(expected);
+      expect(preview.summary).toMatch(expected);
+      expect(server.requests.length, 'a preview sends nothing').toBe(sent);
+      expect(statusWrites(), 'a preview writes no status').toBe(written);
+    }
   });
 });

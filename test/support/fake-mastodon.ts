@@ -18,7 +18,8 @@
  *   deleted; `DELETE /api/v1/statuses/:id` answers the deleted status (with its `text`
  *   source) and 404 for one already deleted; `DELETE /api/v1/scheduled_statuses/:id`
  *   answers `{}`, and 404 once it is gone (deleted, or published at its time). Replies of a
- *   deleted status stay, as on Mastodon.
+ *   deleted status stay, as on Mastodon. `PUT /api/v1/scheduled_statuses/:id` moves one
+ *   (`scheduled_at` only; 422 under 5 minutes ahead, 404 once gone).
  * - Every API answer carries X-RateLimit-Limit/Remaining/Reset (300 per 5 minutes per token
  *   unless `rateLimit` says otherwise); past the limit, 429.
  * - 401 `The access token is invalid` for a wrong token; 403 when the token lacks the scope.
@@ -539,6 +540,18 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     return { status: 200, body: {} };
   }
 
+  function rescheduleScheduled(headers: Record<string, string>, id: string, body: Buffer): Reply {
+    authorize(headers, 'write:statuses');
+    const found = scheduled.find((x) => x.id === id);
+    if (!found) throw new HttpError(404, 'Record not found');
+    const params = parseParams(body, headers['content-type'] ?? '');
+    const at = typeof params.scheduled_at === 'string' ? Date.parse(params.scheduled_at) : Number.NaN;
+    if (Number.isNaN(at)) throw new HttpError(422, 'Validation failed: Scheduled at is invalid');
+    if (at <= now() + MIN_SCHEDULE_OFFSET_MS) throw new HttpError(422, 'Validation failed: Scheduled at The scheduled date must be in the future');
+    found.scheduledAt = new Date(at).toISOString();
+    return { status: 200, body: renderScheduled(found) };
+  }
+
   // ── routing ──
   function routeOf(method: string, path: string): Exclude<FaultRoute, 'any'> | undefined {
     if (method === 'POST' && path === '/api/v1/statuses') return 'statuses';
@@ -564,6 +577,7 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     if (statusPath && !statusPath[2] && method === 'DELETE') return deleteStatus(headers, decodeURIComponent(statusPath[1]!));
     const scheduledId = /^\/api\/v1\/scheduled_statuses\/([^/]+)$/.exec(path)?.[1];
     if (scheduledId !== undefined && method === 'DELETE') return cancelScheduled(headers, decodeURIComponent(scheduledId));
+    if (scheduledId !== undefined && method === 'PUT') return rescheduleScheduled(headers, decodeURIComponent(scheduledId), body);
     throw new HttpError(404, 'Not Found');
   }
 

@@ -33,6 +33,7 @@ export const x: PublisherDescriptor<XSettings> = {
   idempotencyWindowMs: 0,
   idempotencyWindowText: '0 s (X has no idempotency key)',
   retractEffect: { deletesPublished: false, text: 'the direct X publisher does not delete posts: delete it on X by hand' },
+  editEffect: 'a post not yet due is sent as edited when a run finds it due (nothing was sent before)',
   idempotencyWindowBrief: 'X none (the ledger only)',
   minScheduleLeadMs: Number.NEGATIVE_INFINITY,
   needsAnchorTime: false,

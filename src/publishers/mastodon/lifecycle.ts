@@ -1,5 +1,6 @@
 /**
- * Retracting a Mastodon post: the ledger holds the id of its first status (or of its
+ * A Mastodon post after it was sent. Rescheduling: `PUT /api/v1/scheduled_statuses/:id`
+ * `{scheduled_at}` moves a scheduled status (its text cannot change). Retracting: the ledger holds the id of its first status (or of its
  * scheduled status). A queued post is cancelled (`DELETE /api/v1/scheduled_statuses/:id`). A
  * published one is deleted with the rest of its thread: the later posts are found as the
  * chain of the account's own replies, each answering the one before
@@ -67,4 +68,20 @@ export async function retractStatuses(client: MastodonClient, target: PlannedTar
   }
   if (deleted.length === 0) throw new PublishError(`${what}: ${client.host} found status ${id} but deleted none of its thread; re-run the job`, { retryable: true, code: 'failed' });
   return { deleted: deleted.reverse() };
+}
+
+/** Moves a scheduled status to the target's new time; returns it as queued now. */
+export async function rescheduleStatus(client: MastodonClient, target: PlannedTarget & { scheduledAt: string }, recorded: TargetResult): Promise<TargetResult> {
+  const id = recorded.id;
+  const what = `${target.label} → mastodon: PUT /api/v1/scheduled_statuses/${id ?? '?'} (scheduled_at ${target.scheduledAt})`;
+  if (id === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new PublishError(`${what}: the ledger holds no scheduled status id for it`);
+  client.log.info(what);
+  const answer = await client.retrying(what, async () => {
+    const response = await client.request(what, 'PUT', `/api/v1/scheduled_statuses/${id}`, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ scheduled_at: target.scheduledAt }) });
+    if (response.status === 404) throw new PublishError(`${what}: ${client.host} no longer has this scheduled status (published at its time, or cancelled), so it keeps its time`, { code: 'not_found' });
+    if (response.status !== 200) throw client.failure(what, response);
+    const parsed = parseJson(response.body);
+    return isObject(parsed) ? parsed : {};
+  });
+  return { ...recorded, status: 'queued', scheduledAt: str(answer.scheduled_at) ?? target.scheduledAt, replayed: false, warnings: [] };
 }
