@@ -18,7 +18,7 @@ import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from 
 import { mdCode } from './report/markdown.js';
 import { buildOutputs, summaryTable } from './report/outputs.js';
 import { previewMarker, renderPreviewComment, syncPreviewComment, type PreviewContent } from './report/pr-comment.js';
-import { renderPreview } from './report/preview.js';
+import { plannedOperation, renderPreview } from './report/preview.js';
 import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
 import { loadPostFiles } from './sources/files.js';
@@ -215,7 +215,10 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
   const results: TargetResult[] = [];
   const requests = new Map<PlannedTarget, unknown>();
   for (const t of targets) {
-    if (settings.dryRun) {
+    const changing = t.operation !== undefined && t.operation.kind !== 'publish';
+    // A dry run shows publish requests; what an edit, retract or cancel does is in the preview table.
+    if (settings.dryRun && changing) out.info(`${t.label} → ${t.platform}: ${plannedOperation(t)} (nothing is sent)`);
+    if (settings.dryRun && !changing) {
       const request = await publishers.get(t.publisher)!.describe(t);
       requests.set(t, request);
       out.info(`${t.label} → ${t.platform}: the request that would be sent (nothing is sent):\n${JSON.stringify(request, null, 2)}`);
