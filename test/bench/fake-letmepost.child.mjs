@@ -10,9 +10,7 @@
  * When stdin ends (run.mjs is done, or died) the server closes and the process exits.
  */
 import { createInterface } from 'node:readline';
-import '../support/ts-resolve.mjs';
-
-const { startFakeLetmepost } = await import('../support/fake-letmepost.ts');
+import { startFakeLetmepost } from '../support/fake-letmepost.ts';
 
 const server = await startFakeLetmepost({ token: process.env.BENCH_TOKEN ?? 'lmp_test_secret_token' });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
