@@ -10,7 +10,9 @@
  * When stdin ends (run.mjs is done, or died) the server closes and the process exits.
  */
 import { createInterface } from 'node:readline';
-import { startFakeLetmepost } from '../support/fake-letmepost.ts';
+// The suite's helpers import each other as './x.js': the hook maps that to x.ts (static imports would resolve before it is registered).
+await import('../support/ts-resolve.mjs');
+const { startFakeLetmepost } = await import('../support/fake-letmepost.ts');
 
 const server = await startFakeLetmepost({ token: process.env.BENCH_TOKEN ?? 'lmp_test_secret_token' });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

@@ -12,7 +12,9 @@
  * When stdin ends the proxy closes and the process exits.
  */
 import { createInterface } from 'node:readline';
-import { startFaultProxy } from '../support/fault-proxy.ts';
+// The suite's helpers import each other as './x.js': the hook maps that to x.ts (static imports would resolve before it is registered).
+await import('../support/ts-resolve.mjs');
+const { startFaultProxy } = await import('../support/fault-proxy.ts');
 
 const target = process.argv[2];
 if (!target) throw new Error('usage: proxy.child.mjs <PDS url>');
