@@ -48,10 +48,19 @@ function segmenter(): Intl.Segmenter {
   return clusters;
 }
 
+/**
+ * Whether a break between a `:` and the text falls right after the `:` (and below, before a
+ * `:` after the text). Only the characters next to the `:` decide (UAX #29: a `:` is neither
+ * Extend, ZWJ, Prepend, a regional indicator, Hangul nor an Indic consonant, so no rule looks
+ * further), so only a few code units of each end are segmented, not the whole text.
+ */
+const EDGE = 8;
+
 function clusterBoundaryAfterColon(s: string): boolean {
-  return segmenter().segment(`:${s}`).containing(0)?.segment === ':';
+  return segmenter().segment(`:${s.slice(0, EDGE)}`).containing(0)?.segment === ':';
 }
 
 function clusterBoundaryBeforeColon(s: string): boolean {
-  return segmenter().segment(`${s}:`).containing(s.length)?.segment === ':';
+  const end = s.slice(-EDGE);
+  return segmenter().segment(`${end}:`).containing(end.length)?.segment === ':';
 }

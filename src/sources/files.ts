@@ -94,6 +94,17 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   out.files = selection.paths === 'all' ? walked.files : [...new Set(selection.paths)].sort();
   if (selection.paths === 'all' && out.files.length === 0) out.notes.push(`No file matches 'files' (${settings.files.join(', ')}).`);
 
+  // A publish checks the checked-out commit and asks git when each file was added. Neither
+  // depends on the files' content, so git answers while they are read and parsed (serially
+  // after parsing, a queue of 1,000 files waited ~0.3 s for these four git processes). They
+  // start once the blob reads queued just below have started their one git process.
+  const early = selection.mode === 'publish' && out.files.length > 0 ? { started: new Promise<void>((go) => setImmediate(go)), history: fileHistory(ctx, { git, api }) } : undefined;
+  const earlyHead = early?.started.then(() => git.run(['rev-parse', 'HEAD']));
+  const prefetched = early?.started.then(() => early.history.prefetch(out.files));
+  // Awaited below; until then a failure must not count as unhandled.
+  earlyHead?.catch(() => undefined);
+  prefetched?.catch(() => undefined);
+
   const vars = templateVariables(ctx);
   const parseOptions: ParseOptions = { workspace: ctx.workspace, vars, preview: selection.mode === 'preview' };
   const parsedFiles = await Promise.all(
@@ -147,7 +158,7 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
     // Post files are published only from the commit the run is for: a workflow that checks
     // out another ref (say a fork's pull request head, under workflow_run or issue_comment)
     // must not publish with media nobody with write access has merged.
-    const head = await git.run(['rev-parse', 'HEAD']);
+    const head = await (earlyHead ?? git.run(['rev-parse', 'HEAD']));
     if (head.code === 0 && ctx.sha && head.stdout.trim() !== ctx.sha) {
       out.errors.push(
         new InputError(
@@ -156,7 +167,8 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
         ),
       );
     }
-    const history = fileHistory(ctx, { git, api });
+    const history = early?.history ?? fileHistory(ctx, { git, api });
+    await prefetched?.catch(() => undefined);
     const added = await history.addedCommits([...new Set(out.posts.map((p) => p.file))]).catch(() => new Map<string, CommitRef | undefined>());
     for (const p of out.posts) {
       try {

@@ -309,6 +309,8 @@ export interface FileHistory {
   addedCommit(path: string): Promise<CommitRef | undefined>;
   /** The same for many paths, with one `git log` for all of them when the history is local. */
   addedCommits(paths: readonly string[]): Promise<Map<string, CommitRef | undefined>>;
+  /** Asks local git about these paths ahead of time (never the API): later answers for them come from the cache. */
+  prefetch(paths: readonly string[]): Promise<void>;
 }
 
 async function shallowCommits(git: Git, workspace: string): Promise<Set<string>> {
@@ -329,8 +331,9 @@ export function fileHistory(ctx: RunContext, deps: Pick<SelectDeps, 'git' | 'api
   let local: Promise<{ usable: boolean; shallow: Set<string> }> | undefined;
   const localState = () =>
     (local ??= (async () => {
-      const usable = await hasCommit(deps.git, ref);
-      return { usable, shallow: usable ? await shallowCommits(deps.git, ctx.workspace) : new Set<string>() };
+      // Both at once: the shallow boundary is only used when the commit is there.
+      const [usable, shallow] = await Promise.all([hasCommit(deps.git, ref), shallowCommits(deps.git, ctx.workspace)]);
+      return { usable, shallow: usable ? shallow : new Set<string>() };
     })());
 
   const find = async (path: string): Promise<CommitRef | undefined> => {
@@ -382,6 +385,7 @@ export function fileHistory(ctx: RunContext, deps: Pick<SelectDeps, 'git' | 'api
 
   return {
     addedCommit,
+    prefetch: batch,
     async addedCommits(paths) {
       await batch(paths);
       const out = new Map<string, CommitRef | undefined>();
