@@ -29,9 +29,11 @@ export function neutralize(untrusted: string): string {
   // leading mark that clings to that `:`, or a trailing character that clings to the next
   // one, hides the separator and the annotation is lost. U+25CC is the usual stand-in base.
   // ASCII text has neither (and skips starting ICU's segmenter).
+  // Only the characters at each end matter, and an ASCII one (controls are gone by now) never
+  // joins a cluster with a `:`.
   if (/[^\x00-\x7F]/.test(s)) {
-    if (/^\p{M}/u.test(s) || !clusterBoundaryAfterColon(s)) s = `\u25CC${s}`;
-    if (!clusterBoundaryBeforeColon(s)) s = `${s}\u25CC`;
+    if (/^\p{M}/u.test(s) || (s.charCodeAt(0) > 0x7f && !clusterBoundaryAfterColon(s))) s = `\u25CC${s}`;
+    if (s.charCodeAt(s.length - 1) > 0x7f && !clusterBoundaryBeforeColon(s)) s = `${s}\u25CC`;
   }
   return s;
 }
