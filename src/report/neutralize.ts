@@ -29,9 +29,11 @@ export function neutralize(untrusted: string): string {
   // leading mark that clings to that `:`, or a trailing character that clings to the next
   // one, hides the separator and the annotation is lost. U+25CC is the usual stand-in base.
   // ASCII text has neither (and skips starting ICU's segmenter).
+  // Only the characters at each end matter, and an ASCII one (controls are gone by now) never
+  // joins a cluster with a `:`.
   if (/[^\x00-\x7F]/.test(s)) {
-    if (/^\p{M}/u.test(s) || !clusterBoundaryAfterColon(s)) s = `\u25CC${s}`;
-    if (!clusterBoundaryBeforeColon(s)) s = `${s}\u25CC`;
+    if (/^\p{M}/u.test(s) || (s.charCodeAt(0) > 0x7f && !clusterBoundaryAfterColon(s))) s = `\u25CC${s}`;
+    if (s.charCodeAt(s.length - 1) > 0x7f && !clusterBoundaryBeforeColon(s)) s = `${s}\u25CC`;
   }
   return s;
 }
@@ -48,10 +50,19 @@ function segmenter(): Intl.Segmenter {
   return clusters;
 }
 
+/**
+ * Whether a break between a `:` and the text falls right after the `:` (and below, before a
+ * `:` after the text). Only the characters next to the `:` decide (UAX #29: a `:` is neither
+ * Extend, ZWJ, Prepend, a regional indicator, Hangul nor an Indic consonant, so no rule looks
+ * further), so only a few code units of each end are segmented, not the whole text.
+ */
+const EDGE = 8;
+
 function clusterBoundaryAfterColon(s: string): boolean {
-  return segmenter().segment(`:${s}`).containing(0)?.segment === ':';
+  return segmenter().segment(`:${s.slice(0, EDGE)}`).containing(0)?.segment === ':';
 }
 
 function clusterBoundaryBeforeColon(s: string): boolean {
-  return segmenter().segment(`${s}:`).containing(s.length)?.segment === ':';
+  const end = s.slice(-EDGE);
+  return segmenter().segment(`${end}:`).containing(end.length)?.segment === ':';
 }

@@ -251,3 +251,21 @@ export function asksToRetract(text: string): boolean {
     return false;
   }
 }
+
+/** One fingerprint per post in a post file: `id:…` when it has an id, else its text. Unparsable → undefined. */
+export function postFingerprints(text: string): Set<string> | undefined {
+  try {
+    const prints = new Set<string>();
+    for (const doc of parseAllDocuments(text, { version: '1.2' })) {
+      if (doc.errors.length > 0) return undefined;
+      const value: unknown = doc.toJS({ maxAliasCount: 50 });
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'object') return undefined;
+      const post = value as { id?: unknown; text?: unknown; thread?: unknown };
+      prints.add(typeof post.id === 'string' ? `id:${post.id}` : `text:${JSON.stringify(post.text ?? post.thread ?? null)}`);
+    }
+    return prints;
+  } catch {
+    return undefined;
+  }
+}

@@ -156,7 +156,7 @@ export function commitReader(workspace: string, sha: string): PostFileReader {
     await Promise.resolve();
     const batch = pending.splice(0);
     flushing = undefined;
-    const out = await git(workspace, ['cat-file', '--batch'], batch.map((b) => `${b.oid}\n`).join(''));
+    const out = await git(workspace, ['cat-file', '--batch', '--buffer'], batch.map((b) => `${b.oid}\n`).join(''));
     let at = 0;
     for (const item of batch) {
       const newline = out.stdout.indexOf(0x0a, at);

@@ -25,10 +25,10 @@ import { isObject, str } from '../io/json.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { RunContext } from '../context.js';
 import { InputError } from '../errors.js';
 import type { ChangedFile, ChangeStatus, CommitRef, GitHubApi } from '../io/github-api.js';
+import { postFingerprints } from './parse-file.js';
 
 export type RunMode = 'publish' | 'preview';
 
@@ -172,24 +172,6 @@ async function changedFiles(deps: SelectDeps, base: string, head: string, notes:
   return { files, readBase: async (path) => (mergeBase === undefined ? undefined : api.fileText(path, mergeBase)) };
 }
 
-/** One fingerprint per post in a post file: `id:…` when it has an id, else its text. Unparsable → undefined. */
-export function postFingerprints(text: string): Set<string> | undefined {
-  try {
-    const prints = new Set<string>();
-    for (const doc of parseAllDocuments(text, { version: '1.2' })) {
-      if (doc.errors.length > 0) return undefined;
-      const value: unknown = doc.toJS({ maxAliasCount: 50 });
-      if (value === null || value === undefined) continue;
-      if (typeof value !== 'object') return undefined;
-      const post = value as { id?: unknown; text?: unknown; thread?: unknown };
-      prints.add(typeof post.id === 'string' ? `id:${post.id}` : `text:${JSON.stringify(post.text ?? post.thread ?? null)}`);
-    }
-    return prints;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Decides whether an inexact rename is really the same post moved: every post of the new
  * file was in the old one. Unknown (unreadable) counts as a rename: never double-post.
@@ -316,6 +298,8 @@ export interface FileHistory {
   addedCommit(path: string): Promise<CommitRef | undefined>;
   /** The same for many paths, with one `git log` for all of them when the history is local. */
   addedCommits(paths: readonly string[]): Promise<Map<string, CommitRef | undefined>>;
+  /** Asks local git about these paths ahead of time (never the API): later answers for them come from the cache. */
+  prefetch(paths: readonly string[]): Promise<void>;
 }
 
 async function shallowCommits(git: Git, workspace: string): Promise<Set<string>> {
@@ -336,8 +320,9 @@ export function fileHistory(ctx: RunContext, deps: Pick<SelectDeps, 'git' | 'api
   let local: Promise<{ usable: boolean; shallow: Set<string> }> | undefined;
   const localState = () =>
     (local ??= (async () => {
-      const usable = await hasCommit(deps.git, ref);
-      return { usable, shallow: usable ? await shallowCommits(deps.git, ctx.workspace) : new Set<string>() };
+      // Both at once: the shallow boundary is only used when the commit is there.
+      const [usable, shallow] = await Promise.all([hasCommit(deps.git, ref), shallowCommits(deps.git, ctx.workspace)]);
+      return { usable, shallow: usable ? shallow : new Set<string>() };
     })());
 
   const find = async (path: string): Promise<CommitRef | undefined> => {
@@ -389,6 +374,7 @@ export function fileHistory(ctx: RunContext, deps: Pick<SelectDeps, 'git' | 'api
 
   return {
     addedCommit,
+    prefetch: batch,
     async addedCommits(paths) {
       await batch(paths);
       const out = new Map<string, CommitRef | undefined>();

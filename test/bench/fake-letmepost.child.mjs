@@ -10,8 +10,8 @@
  * When stdin ends (run.mjs is done, or died) the server closes and the process exits.
  */
 import { createInterface } from 'node:readline';
-import '../support/ts-resolve.mjs';
-
+// The suite's helpers import each other as './x.js': the hook maps that to x.ts (static imports would resolve before it is registered).
+await import('../support/ts-resolve.mjs');
 const { startFakeLetmepost } = await import('../support/fake-letmepost.ts');
 
 const server = await startFakeLetmepost({ token: process.env.BENCH_TOKEN ?? 'lmp_test_secret_token' });

@@ -3,13 +3,13 @@
  * reader that needs no login (a re-run that finds everything posted never logs in), and
  * every XRPC call under the retry policy. It knows how to talk to Bluesky, not what to post.
  */
-import { AtpAgent, type BlobRef } from '@atproto/api';
 import { PublishError } from '../../errors.js';
 import { clockWith, DEFAULT_RETRY, withRetries, type Clock, type RetryPolicy } from '../../io/retry.js';
 import { registerSecret } from '../../secrets.js';
 import type { TransportConfig } from '../types.js';
 import { guardedFetch } from './guarded-fetch.js';
 import { isRecordNotFound, isXrpcError, loginError, toPublishError, XrpcCode } from './xrpc-errors.js';
+import { Xrpc, type BlobRef } from './xrpc.js';
 
 export interface ClientConfig extends TransportConfig {
   /** Handle, DID or email of the account. */
@@ -24,7 +24,7 @@ export interface ClientConfig extends TransportConfig {
 export const POST_COLLECTION = 'app.bsky.feed.post';
 
 export interface Session {
-  agent: AtpAgent;
+  xrpc: Xrpc;
   /** The repository to read and write: the account's DID; before a login, possibly its handle (a PDS reads a repo by either). */
   did: string;
   /** The account's handle, once logged in. */
@@ -86,18 +86,27 @@ export class BlueskyClient {
     this.fetchImpl = config.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  /** An agent without a session, for public reads; undefined when the DID cannot be known without logging in (an email identifier). */
+  /** A connection without a session, for public reads; undefined when the DID cannot be known without logging in (an email identifier). */
   reader(): Promise<Session | undefined> {
     this.readerPromise ??= (async () => {
-      const { identifier, service, requestTimeoutMs } = this.config;
-      const agent = new AtpAgent({ service, fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline) });
-      if (identifier.startsWith('did:')) return { agent, did: identifier };
+      const { identifier } = this.config;
+      const xrpc = this.connection();
+      if (identifier.startsWith('did:')) return { xrpc, did: identifier };
       if (identifier.includes('@') || !identifier.includes('.')) return undefined;
       // A PDS reads a repository by its handle too: no resolveHandle first, one request less.
       // Whose repository it was is checked against the login before the read is trusted.
-      return { agent, did: identifier.replace(/^@/, '') };
+      return { xrpc, did: identifier.replace(/^@/, '') };
     })();
     return this.readerPromise;
+  }
+
+  /** A connection to the service through the guarded fetch; every token it ever holds (login, refresh) is a secret. */
+  private connection(): Xrpc {
+    const { service, requestTimeoutMs, deadline } = this.config;
+    return new Xrpc(service, guardedFetch(this.fetchImpl, requestTimeoutMs, deadline), (tokens) => {
+      registerSecret(tokens.accessJwt);
+      registerSecret(tokens.refreshJwt);
+    });
   }
 
   /** Logs in once per run; concurrent publishes share the one login. */
@@ -108,21 +117,13 @@ export class BlueskyClient {
 
   private async login(): Promise<Session> {
     const { identifier, service, log, requestTimeoutMs } = this.config;
-    const agent = new AtpAgent({
-      service,
-      fetch: guardedFetch(this.fetchImpl, requestTimeoutMs, this.config.deadline),
-      // Every token the session ever holds (login, refresh) is a secret.
-      persistSession: (_event, session) => {
-        registerSecret(session?.accessJwt);
-        registerSecret(session?.refreshJwt);
-      },
-    });
+    const xrpc = this.connection();
     log.info(`Bluesky: logging in to ${service} as ${identifier} (once for this run)`);
-    await withRetries(
+    const session = await withRetries(
       'Bluesky login',
       async () => {
         try {
-          await agent.login({ identifier, password: this.config.appPassword });
+          return await xrpc.login(identifier, this.config.appPassword);
         } catch (error) {
           throw loginError(error, identifier, { timeoutMs: requestTimeoutMs });
         }
@@ -131,24 +132,20 @@ export class BlueskyClient {
       log,
       this.clock,
     );
-    const session = agent.session;
-    if (!session) throw new PublishError('Bluesky login answered without a session; re-run the job');
-    registerSecret(session.accessJwt);
-    registerSecret(session.refreshJwt);
     log.info(`Bluesky: logged in as ${session.handle} (${session.did})`);
     if (sessionScope(session.accessJwt) === 'com.atproto.access') {
       log.warning(
         `Bluesky: 'bluesky-app-password' holds the account's main password, not an app password. It works, but it can change the account's settings and is lost with every password change; create an app password at https://bsky.app/settings/app-passwords, store it as the secret instead, and change the main password if it was ever shared`,
       );
     }
-    return { agent, did: session.did, handle: session.handle };
+    return { xrpc, did: session.did, handle: session.handle };
   }
 
   /**
    * One XRPC call with the retry policy: errors become PublishErrors (retryable or not);
-   * `recover` turns an expected error into a value. @atproto/api refreshes the session on
+   * `recover` turns an expected error into a value. The connection refreshes the session on
    * ExpiredToken and resends by itself; should the answer still say expired, the call is
-   * tried once more with the session the agent then holds.
+   * tried once more with the session it then holds.
    */
   xrpc<T>(what: string, call: () => Promise<T>, opts: XrpcOptions<T> = {}): Promise<T> {
     let triedAfterExpiry = false;
@@ -180,10 +177,10 @@ export class BlueskyClient {
     return this.xrpc<StoredPost | undefined>(
       `${what}: reading record ${rkey}`,
       async () => {
-        const res = await session.agent.com.atproto.repo.getRecord({ repo: session.did, collection: POST_COLLECTION, rkey });
-        if (!res.data.cid) throw new PublishError(`${what}: Bluesky returned record ${rkey} without a cid`, { retryable: true });
-        const text = (res.data.value as { text?: unknown }).text;
-        return { ref: { uri: res.data.uri, cid: res.data.cid }, ...(typeof text === 'string' ? { text } : {}) };
+        const res = await session.xrpc.getRecord(session.did, POST_COLLECTION, rkey);
+        if (!res.cid) throw new PublishError(`${what}: Bluesky returned record ${rkey} without a cid`, { retryable: true });
+        const text = res.value?.text;
+        return { ref: { uri: res.uri, cid: res.cid }, ...(typeof text === 'string' ? { text } : {}) };
       },
       { recover: (error) => (isRecordNotFound(error) ? { value: undefined } : undefined) },
     );
@@ -195,9 +192,9 @@ export class BlueskyClient {
     if (!pending) {
       pending = this.xrpc<string | undefined>(
         what,
-        async () => (await session.agent.com.atproto.identity.resolveHandle({ handle })).data.did,
+        () => session.xrpc.resolveHandle(handle),
         // 400: no such handle (or not a valid one). Anything else is trouble worth a retry.
-        { recover: (error) => (isXrpcError(error) && (error.status as number) === 400 ? { value: undefined } : undefined) },
+        { recover: (error) => (isXrpcError(error) && (error.status) === 400 ? { value: undefined } : undefined) },
       );
       this.dids.set(handle, pending);
       pending.catch(() => this.dids.delete(handle));
@@ -206,6 +203,6 @@ export class BlueskyClient {
   }
 
   uploadBlob(session: Session, what: string, bytes: Buffer, mimeType: string): Promise<BlobRef> {
-    return this.xrpc(what, async () => (await session.agent.com.atproto.repo.uploadBlob(new Uint8Array(bytes), { encoding: mimeType })).data.blob);
+    return this.xrpc(what, () => session.xrpc.uploadBlob(new Uint8Array(bytes), mimeType));
   }
 }

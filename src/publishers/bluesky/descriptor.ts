@@ -59,7 +59,7 @@ export const bluesky: PublisherDescriptor<BlueskySettings> = {
   },
 
   async create(settings, env) {
-    // Eager mode keeps one bundle file while sparing runs without Bluesky the cost of evaluating @atproto/api.
+    // Loaded on demand: the publisher is a chunk of its own that runs without Bluesky never parse.
     const { BlueskyPublisher } = await import('./publisher.js');
     return new BlueskyPublisher({ identifier: settings.identifier ?? '', appPassword: settings.appPassword ?? '', service: settings.service, requestTimeoutMs: env.requestTimeoutMs, deadline: env.deadline, log: env.log });
   },

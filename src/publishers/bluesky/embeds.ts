@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { BlobRef, Facet } from '@atproto/api';
+import type { Facet } from './rich-text.js';
+import type { BlobRef } from './xrpc.js';
 import { errorMessage, PublishError } from '../../errors.js';
 import { fetchLimited, LimitedFetchError } from '../../io/fetch-limited.js';
 import type { Json } from '../../io/json.js';

@@ -10,7 +10,7 @@ import { RedirectRefused } from '../../io/http.js';
 const MAX_XRPC_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
- * Every XRPC call (the SDK sends Requests, or URL + init): the request time limit, shortened so
+ * Every XRPC call: the request time limit, shortened so
  * that no request runs past the step's deadline; no redirect followed (a login carries the app
  * password in its body: a `bluesky-service` answering with a redirect to another host must not
  * receive it there); and an answer capped in size.
@@ -27,7 +27,7 @@ export function guardedFetch(fetchImpl: typeof fetch, timeoutMs: number, deadlin
       throw new RedirectRefused(`Bluesky ${url.pathname.replace(/^\/xrpc\//, '')}`, url, response.headers.get('location') ?? '');
     }
     if (!response.body) return response;
-    // The SDK reads the body itself: hand it a stream that stops past the cap.
+    // The caller reads the body: hand it a stream that stops past the cap.
     let total = 0;
     const capped = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({

@@ -167,8 +167,8 @@ export class BlueskyPublisher implements Publisher {
     const match = /^at:\/\/([^/]+)\/app\.bsky\.feed\.post\/([^/]+)$/.exec(parent.uri);
     try {
       if (!match) throw new Error('not a post AT-URI');
-      const res = await session.agent.com.atproto.repo.getRecord({ repo: match[1]!, collection: POST_COLLECTION, rkey: match[2]! });
-      const root = (res.data.value as { reply?: { root?: { uri?: unknown; cid?: unknown } } }).reply?.root;
+      const res = await session.xrpc.getRecord(match[1]!, POST_COLLECTION, match[2]!);
+      const root = (res.value as { reply?: { root?: { uri?: unknown; cid?: unknown } } }).reply?.root;
       return typeof root?.uri === 'string' && typeof root.cid === 'string' ? { uri: root.uri, cid: root.cid } : parent;
     } catch (error) {
       warnings.push(`the post replied to (${parent.uri}) could not be read (${errorMessage(error)}), so the reply treats it as the start of its conversation; if it is itself a reply, give 'replyRoot' (bluesky-reply-root-uri and -cid)`);
@@ -270,8 +270,8 @@ export class BlueskyPublisher implements Publisher {
     const outcome = await this.client.xrpc(
       what,
       async () => {
-        const res = await session.agent.com.atproto.repo.putRecord({ repo: session.did, collection: POST_COLLECTION, rkey: post.rkey, record, swapRecord: null });
-        return { ref: { uri: res.data.uri, cid: res.data.cid }, noop: res.data.commit === undefined };
+        const res = await session.xrpc.putRecord({ repo: session.did, collection: POST_COLLECTION, rkey: post.rkey, record, swapRecord: null });
+        return { ref: { uri: res.uri, cid: res.cid }, noop: res.commit === undefined };
       },
       {
         write: true,

@@ -33,9 +33,9 @@ async function read(client: BlueskyClient, session: Session, rkey: string, what:
   return client.xrpc<Found | undefined>(
     `${what}: reading record ${rkey}`,
     async () => {
-      const res = await session.agent.com.atproto.repo.getRecord({ repo: session.did, collection: POST_COLLECTION, rkey });
-      const parent = (res.data.value as { reply?: { parent?: { uri?: unknown } } }).reply?.parent?.uri;
-      return { rkey, uri: res.data.uri, ...(typeof parent === 'string' ? { parent } : {}) };
+      const res = await session.xrpc.getRecord(session.did, POST_COLLECTION, rkey);
+      const parent = (res.value as { reply?: { parent?: { uri?: unknown } } }).reply?.parent?.uri;
+      return { rkey, uri: res.uri, ...(typeof parent === 'string' ? { parent } : {}) };
     },
     { recover: (error) => (isRecordNotFound(error) ? { value: undefined } : undefined) },
   );
@@ -79,7 +79,7 @@ export async function retractRecords(client: BlueskyClient, log: Log, target: Pl
   // Replies first: a thread never points at a deleted post while the rest still shows.
   for (const record of [...found].reverse()) {
     log.info(`${what}: com.atproto.repo.deleteRecord rkey ${record.rkey}`);
-    await client.xrpc(`${what}: deleting ${record.uri}`, () => session.agent.com.atproto.repo.deleteRecord({ repo: session.did, collection: POST_COLLECTION, rkey: record.rkey }), { write: true });
+    await client.xrpc(`${what}: deleting ${record.uri}`, () => session.xrpc.deleteRecord({ repo: session.did, collection: POST_COLLECTION, rkey: record.rkey }), { write: true });
     deleted.push(blueskyPostUrl(record.uri) ?? record.uri);
   }
   return { deleted: deleted.reverse() };

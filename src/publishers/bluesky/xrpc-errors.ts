@@ -4,10 +4,10 @@
  * resends the same record under the same record key, so a retry cannot double-post);
  * anything else is permanent. Every message passes through redact().
  */
-import { XRPCError } from '@atproto/api';
 import { errorMessage, PublishError } from '../../errors.js';
 import { retryAfterMs } from '../../io/http.js';
 import { redact } from '../../secrets.js';
+import { XrpcError, XrpcStatus } from './xrpc.js';
 
 /** XRPC error names the publisher branches on. */
 export const XrpcCode = {
@@ -20,9 +20,8 @@ export const XrpcCode = {
   recordNotFound: 'RecordNotFound',
 } as const;
 
-/** ResponseType values of @atproto/xrpc without an HTTP status. */
-const NETWORK = 1;
-const INVALID_RESPONSE = 2;
+const NETWORK = XrpcStatus.network;
+const INVALID_RESPONSE = XrpcStatus.invalidResponse;
 
 /** Error codes meaning the request never left this machine. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -48,31 +47,31 @@ function refusedRedirect(error: unknown): PublishError | undefined {
   return undefined;
 }
 
-function header(error: XRPCError, name: string): string | null {
+function header(error: XrpcError, name: string): string | null {
   const headers = error.headers ?? {};
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name && typeof v === 'string') return v;
   return null;
 }
 
 /** How long a 429 asks us to wait: `ratelimit-reset` (epoch seconds), else Retry-After. */
-export function rateLimitWaitMs(error: XRPCError, now = Date.now()): number | undefined {
+export function rateLimitWaitMs(error: XrpcError, now = Date.now()): number | undefined {
   const reset = Number(header(error, 'ratelimit-reset') ?? NaN);
   if (Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - now);
   return retryAfterMs(header(error, 'retry-after'), now);
 }
 
-function resetTime(error: XRPCError): string | undefined {
+function resetTime(error: XrpcError): string | undefined {
   const reset = Number(header(error, 'ratelimit-reset') ?? NaN);
   return Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString().replace('.000', '') : undefined;
 }
 
-export function isXrpcError(error: unknown, code?: string): error is XRPCError {
-  return error instanceof XRPCError && (code === undefined || error.error === code);
+export function isXrpcError(error: unknown, code?: string): error is XrpcError {
+  return error instanceof XrpcError && (code === undefined || error.error === code);
 }
 
 /** A getRecord answer meaning "no record at this key" (older PDSes word it differently). */
 export function isRecordNotFound(error: unknown): boolean {
-  return error instanceof XRPCError && (error.error === XrpcCode.recordNotFound || (error.status === 400 && /could not locate record/i.test(error.message)));
+  return error instanceof XrpcError && (error.error === XrpcCode.recordNotFound || (error.status === 400 && /could not locate record/i.test(error.message)));
 }
 
 export interface ErrorContext {
@@ -86,9 +85,9 @@ export interface ErrorContext {
 export function toPublishError(what: string, error: unknown, ctx: ErrorContext = {}): PublishError {
   if (error instanceof PublishError) return error;
   const write = ctx.write ?? false;
-  if (!(error instanceof XRPCError)) return new PublishError(redact(`${what}: ${errorMessage(error)}`), { cause: error });
+  if (!(error instanceof XrpcError)) return new PublishError(redact(`${what}: ${errorMessage(error)}`), { cause: error });
 
-  const status = error.status as number;
+  const status = error.status;
   const code = error.error;
   const detail = error.message && error.message !== code ? `: ${error.message.replace(/\.$/, '')}` : '';
 
@@ -152,7 +151,7 @@ export function toPublishError(what: string, error: unknown, ctx: ErrorContext =
 
 /** Login failures, with what to do about each. */
 export function loginError(error: unknown, identifier: string, ctx: ErrorContext = {}): PublishError {
-  if (!(error instanceof XRPCError)) return toPublishError('Bluesky login', error, ctx);
+  if (!(error instanceof XrpcError)) return toPublishError('Bluesky login', error, ctx);
   const who = `'${identifier}'`;
   const appPassword = "create one in Bluesky under Settings → Privacy and security → App passwords, store it as a secret and pass it as 'bluesky-app-password'";
   if (error.error === XrpcCode.authFactorTokenRequired) {
@@ -161,16 +160,16 @@ export function loginError(error: unknown, identifier: string, ctx: ErrorContext
       { code: error.error, cause: error },
     );
   }
-  if (error.error === XrpcCode.accountTakedown || (error.status as number) === 403) {
+  if (error.error === XrpcCode.accountTakedown || error.status === 403) {
     return new PublishError(redact(`Bluesky login for ${who} was refused: ${error.message || error.error}. The account cannot post; check it in the Bluesky app`), { code: error.error, cause: error });
   }
-  if ((error.status as number) === 401 || error.error === XrpcCode.authenticationRequired) {
+  if (error.status === 401 || error.error === XrpcCode.authenticationRequired) {
     return new PublishError(
       redact(`Bluesky refused the login for ${who}: invalid identifier or password. Check 'bluesky-identifier' (the handle such as you.bsky.social, the DID, or the account's email) and that 'bluesky-app-password' is a current app password of that account (${appPassword}); check 'bluesky-service' too if the account is not on bsky.social`),
       { code: error.error ?? XrpcCode.authenticationRequired, cause: error },
     );
   }
-  if ((error.status as number) === 429) {
+  if (error.status === 429) {
     // Retried when the limit resets before the step's deadline; otherwise this is the message.
     const reset = resetTime(error);
     return new PublishError(

@@ -472,7 +472,7 @@ describe('the direct Bluesky publisher against a real PDS', () => {
     const { pub, calls } = publisher({
       fetch: async (input, init) => {
         if (callName(input) === 'com.atproto.repo.putRecord') {
-          tokens.push((input instanceof Request ? input.headers.get('authorization') : null)?.replace(/^Bearer /, '') ?? '');
+          tokens.push((new Headers(init?.headers).get('authorization') ?? (input instanceof Request ? input.headers.get('authorization') : null))?.replace(/^Bearer /, '') ?? '');
           if (!expired) {
             expired = true;
             // Tokens are minted with a 1-second clock: let it tick so the refreshed one differs.

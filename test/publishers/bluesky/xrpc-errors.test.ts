@@ -1,11 +1,11 @@
-import { XRPCError } from '@atproto/api';
 import { describe, expect, it } from 'vitest';
 import { loginError, rateLimitWaitMs, toPublishError } from '../../../src/publishers/bluesky/xrpc-errors.js';
+import { Xrpc, XrpcError } from '../../../src/publishers/bluesky/xrpc.js';
 import { PublishError } from '../../../src/errors.js';
 import { registerSecret } from '../../../src/secrets.js';
 
 describe('Bluesky errors', () => {
-  const xrpc = (status: number, error: string, message: string, headers: Record<string, string> = {}) => new XRPCError(status, error, message, headers);
+  const xrpc = (status: number, error: string, message: string, headers: Record<string, string> = {}) => new XrpcError(status, error, message, headers);
 
   it.each([
     ['a wrong password', xrpc(401, 'AuthenticationRequired', 'Invalid identifier or password'), /invalid identifier or password.*'bluesky-identifier'.*app password/],
@@ -49,9 +49,15 @@ describe('Bluesky errors', () => {
     expect(rateLimitWaitMs(xrpc(429, 'RateLimitExceeded', '', { 'retry-after': '7' }), now)).toBe(7000);
   });
 
-  it('a lost connection during a write is retryable and leaves the outcome unknown; a refused one does not', () => {
-    const reset = XRPCError.from(new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) }));
-    const refused = XRPCError.from(new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }));
+  /** What the connection throws when fetch itself fails the way undici fails. */
+  async function failedCall(code: string): Promise<unknown> {
+    const failing: typeof fetch = () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) }));
+    return new Xrpc('https://pds.example', failing).getRecord('did:plc:x', 'app.bsky.feed.post', 'k').catch((error: unknown) => error);
+  }
+
+  it('a lost connection during a write is retryable and leaves the outcome unknown; a refused one does not', async () => {
+    const reset = await failedCall('ECONNRESET');
+    const refused = await failedCall('ECONNREFUSED');
     expect(toPublishError('post', reset, { write: true })).toMatchObject({ retryable: true, outcomeUnknown: true });
     expect(toPublishError('post', refused, { write: true })).toMatchObject({ retryable: true, outcomeUnknown: false });
   });
