@@ -5,7 +5,7 @@
  * publisher: what differs between them is in their descriptors (publishers/registry.ts).
  */
 import type { RunContext } from './context.js';
-import { deliver, foreseenOperation, retractTarget } from './deliver.js';
+import { deliver } from './deliver.js';
 import { errorMessage, InputError, PostFileError } from './errors.js';
 import { GitHubRestClient, type GitHubRestOptions } from './io/github-api.js';
 import { commitStatusApi, Ledger } from './ledger/ledger.js';
@@ -180,6 +180,11 @@ function reportProblems(out: RunnerPort, errors: Problem[]): void {
   }
 }
 
+/** Whether a target edits, retracts or cancels an earlier post instead of publishing (lifecycle.ts). */
+function changesPost(t: PlannedTarget): boolean {
+  return t.operation !== undefined && t.operation.kind !== 'publish';
+}
+
 /** Runs tasks with at most `limit` in flight; results keep the input order. */
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -215,7 +220,7 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
   const results: TargetResult[] = [];
   const requests = new Map<PlannedTarget, unknown>();
   for (const t of targets) {
-    const changing = t.operation !== undefined && t.operation.kind !== 'publish';
+    const changing = changesPost(t);
     // A dry run shows publish requests; what an edit, retract or cancel does is in the preview table.
     if (settings.dryRun && changing) out.info(`${t.label} → ${t.platform}: ${plannedOperation(t)} (nothing is sent)`);
     if (settings.dryRun && !changing) {
@@ -240,11 +245,12 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
  */
 async function foresee(run: Run, targets: PlannedTarget[]): Promise<Map<PlannedTarget, string>> {
   const foreseen = new Map<PlannedTarget, string>();
-  const changing = targets.filter((t) => t.operation !== undefined && t.operation.kind !== 'publish' && t.ledgerCommit !== undefined);
+  const changing = targets.filter((t) => changesPost(t) && t.ledgerCommit !== undefined);
   if (changing.length === 0 || !run.settings.githubToken || run.settings.ledger === 'off') return foreseen;
   // A ledger that cannot be read is no problem of a preview: it is said in the log only.
   const quiet = { ...run.log, warning: (m: string) => run.log.info(m) };
   const ledger = new Ledger(commitStatusApi(run.github(run.settings.githubToken)), quiet, run.deadline);
+  const { foreseenOperation } = await import('./lifecycle.js');
   for (const t of changing) {
     const said = foreseenOperation(t, await ledger.lookup(t));
     if (said !== undefined) foreseen.set(t, said);
@@ -362,9 +368,11 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
   // 3. Publish: ledger first, then the platform, concurrently with a small bound.
   const publishers = await run.createPublishers(kinds, settings, publisherEnv(run));
   const unrecorded: PlannedTarget[] = [];
+  // Retract, cancel and edit live in their own chunk: most runs only publish.
+  const lifecycle = targets.some(changesPost) ? await import('./lifecycle.js') : undefined;
   const deliveries = await mapBounded(targets, CONCURRENCY, async (t) => {
     const publisher = publishers.get(t.publisher)!;
-    const delivery = t.operation !== undefined && t.operation.kind !== 'publish' ? await retractTarget(publisher, t, ledger, run.log, settings.strictRetract) : await deliver(publisher, t, ledger, started, run.log);
+    const delivery = lifecycle && changesPost(t) ? await lifecycle.retractTarget(publisher, t, ledger, run.log, settings.strictRetract) : await deliver(publisher, t, ledger, started, run.log);
     if (delivery.unrecorded) unrecorded.push(t);
     return delivery.results;
   });

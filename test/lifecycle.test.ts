@@ -1,9 +1,9 @@
 /**
  * What the preview foresees for a target that edits, retracts or cancels, from what the
- * ledger holds (deliver.ts, foreseenOperation): pure, so a table says it all.
+ * ledger holds (lifecycle.ts, foreseenOperation): pure, so a table says it all.
  */
 import { describe, expect, it } from 'vitest';
-import { foreseenOperation } from '../src/deliver.js';
+import { foreseenOperation } from '../src/lifecycle.js';
 import { contentFingerprint, type Recorded } from '../src/ledger/ledger.js';
 import type { PlannedTarget, TargetOperation, TargetResult } from '../src/publishers/types.js';
 import { plannedTarget } from './support/planned.js';
