@@ -26,6 +26,12 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
   const descriptor = descriptorOf(target.publisher);
   const recorded = await ledger.lookup(target);
   const sha = target.ledgerCommit?.slice(0, 7);
+  if (recorded.kind === 'retracted') {
+    // Its file no longer asks for the retract, but what it published was deleted: never again.
+    const done = recorded.cancelled ? 'cancelled' : 'retracted';
+    log.info(`${target.label} → ${target.platform}: ${done} by an earlier run${recorded.on ? ` on ${recorded.on}` : ''} (recorded on commit ${sha}); not posting it again — create a new post file (or give it a new id) to post again`);
+    return { results: [{ label: target.label, publisher: target.publisher, platform: target.platform, status: done, idempotencyKey: target.idempotencyKey, targetKey: target.idempotencyKey, replayed: true, warnings: [] }], unrecorded: false };
+  }
   if (recorded.kind === 'posted') {
     log.info(`${target.label} → ${target.platform}: already ${recorded.result.status} by an earlier run (recorded on commit ${sha}); not posting again`);
     const result = { ...recorded.result, targetKey: target.idempotencyKey };

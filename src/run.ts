@@ -18,7 +18,7 @@ import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from 
 import { mdCode } from './report/markdown.js';
 import { buildOutputs, summaryTable } from './report/outputs.js';
 import { previewMarker, renderPreviewComment, syncPreviewComment, type PreviewContent } from './report/pr-comment.js';
-import { renderPreview } from './report/preview.js';
+import { plannedOperation, renderPreview } from './report/preview.js';
 import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
 import { loadPostFiles } from './sources/files.js';
@@ -111,7 +111,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   for (const warning of loaded.warnings) log.warning(warning);
   errors.push(...loaded.errors);
   const publishing = loaded.mode === 'publish' && !settings.dryRun;
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, checkEdits: !publishing };
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) targets.push(...(await planPost(file.post, file.source, opts, errors)));
   return { mode: loaded.mode, targets, fromFiles: true, kinds: kindsOf(loaded.posts.map((file) => file.post)) };
@@ -180,6 +180,11 @@ function reportProblems(out: RunnerPort, errors: Problem[]): void {
   }
 }
 
+/** Whether a target edits, retracts or cancels an earlier post instead of publishing (lifecycle.ts). */
+function changesPost(t: PlannedTarget): boolean {
+  return t.operation !== undefined && t.operation.kind !== 'publish';
+}
+
 /** Runs tasks with at most `limit` in flight; results keep the input order. */
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -215,7 +220,10 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
   const results: TargetResult[] = [];
   const requests = new Map<PlannedTarget, unknown>();
   for (const t of targets) {
-    if (settings.dryRun) {
+    const changing = changesPost(t);
+    // A dry run shows publish requests; what an edit, retract or cancel does is in the preview table.
+    if (settings.dryRun && changing) out.info(`${t.label} → ${t.platform}: ${plannedOperation(t)} (nothing is sent)`);
+    if (settings.dryRun && !changing) {
       const request = await publishers.get(t.publisher)!.describe(t);
       requests.set(t, request);
       out.info(`${t.label} → ${t.platform}: the request that would be sent (nothing is sent):\n${JSON.stringify(request, null, 2)}`);
@@ -224,9 +232,30 @@ async function validateOnly(run: Run, plan: Plan, kinds: Set<PublisherKind>): Pr
   }
   writeOutputs(run, results);
   const heading = plan.mode === 'preview' ? 'letmepost: preview (posts are published when merged)' : 'letmepost: dry run (nothing was sent)';
-  await out.summary(`### ${heading}\n\n${renderPreview(targets, requests)}\n`);
+  const foreseen = await foresee(run, targets);
+  await out.summary(`### ${heading}\n\n${renderPreview(targets, requests, undefined, undefined, foreseen)}\n`);
   out.info(targets.length ? `${targets.length} post target${targets.length > 1 ? 's' : ''} validated; nothing was sent.` : 'Nothing to validate.');
-  if (plan.mode === 'preview') await previewComment(run, targets.length > 0 ? { targets, problems: [], warnings } : undefined);
+  if (plan.mode === 'preview') await previewComment(run, targets.length > 0 ? { targets, problems: [], warnings, foreseen } : undefined);
+}
+
+/**
+ * For a preview: what each target that edits, retracts or cancels will do to its existing
+ * post, from the ledger (read only: `statuses: read` is enough, and a preview never writes).
+ * Best effort: without a token or the ledger, the preview says what the operation does in general.
+ */
+async function foresee(run: Run, targets: PlannedTarget[]): Promise<Map<PlannedTarget, string>> {
+  const foreseen = new Map<PlannedTarget, string>();
+  const changing = targets.filter((t) => changesPost(t) && t.ledgerCommit !== undefined);
+  if (changing.length === 0 || !run.settings.githubToken || run.settings.ledger === 'off') return foreseen;
+  // A ledger that cannot be read is no problem of a preview: it is said in the log only.
+  const quiet = { ...run.log, warning: (m: string) => run.log.info(m) };
+  const ledger = new Ledger(commitStatusApi(run.github(run.settings.githubToken)), quiet, run.deadline);
+  const { foreseenOperation } = await import('./lifecycle.js');
+  for (const t of changing) {
+    const said = foreseenOperation(t, await ledger.lookup(t));
+    if (said !== undefined) foreseen.set(t, said);
+  }
+  return foreseen;
 }
 
 function pullRequestNumber(payload: Record<string, unknown>): number | undefined {
@@ -339,8 +368,11 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
   // 3. Publish: ledger first, then the platform, concurrently with a small bound.
   const publishers = await run.createPublishers(kinds, settings, publisherEnv(run));
   const unrecorded: PlannedTarget[] = [];
+  // Retract, cancel and edit live in their own chunk: most runs only publish.
+  const lifecycle = targets.some(changesPost) ? await import('./lifecycle.js') : undefined;
   const deliveries = await mapBounded(targets, CONCURRENCY, async (t) => {
-    const delivery = await deliver(publishers.get(t.publisher)!, t, ledger, started, run.log);
+    const publisher = publishers.get(t.publisher)!;
+    const delivery = lifecycle && changesPost(t) ? await lifecycle.retractTarget(publisher, t, ledger, run.log, settings.strictRetract) : await deliver(publisher, t, ledger, started, run.log);
     if (delivery.unrecorded) unrecorded.push(t);
     return delivery.results;
   });

@@ -32,6 +32,7 @@ const LAYER: Readonly<Record<string, number>> = {
   main: 8,
   run: 7,
   deliver: 7,
+  lifecycle: 7,
   settings: 6,
   sources: 5,
   plan: 4,
@@ -74,7 +75,7 @@ describe('the shape of the source', () => {
     const upward = edges.filter((e) => e.fromArea !== e.toArea && LAYER[e.toArea]! > LAYER[e.fromArea]!).map((e) => `${e.from} imports ${e.to}`);
     expect(upward).toEqual([]);
     // Sideways between peers of one layer is a cycle waiting to happen, except where listed.
-    const sideways = edges.filter((e) => e.fromArea !== e.toArea && LAYER[e.toArea] === LAYER[e.fromArea] && !(e.fromArea === 'run' && e.toArea === 'deliver')).map((e) => `${e.from} imports ${e.to}`);
+    const sideways = edges.filter((e) => e.fromArea !== e.toArea && LAYER[e.toArea] === LAYER[e.fromArea] && !(['run>deliver', 'run>lifecycle', 'lifecycle>deliver'].includes(`${e.fromArea}>${e.toArea}`))).map((e) => `${e.from} imports ${e.to}`);
     expect(sideways).toEqual([]);
   });
 
@@ -96,7 +97,7 @@ describe('the shape of the source', () => {
     const names = ['letmepost', 'bluesky', 'mastodon', 'x', 'twitter'];
     const compared = new RegExp(`(?:===|!==|==|!=)\\s*'(?:${names.join('|')})'|'(?:${names.join('|')})'\\s*(?:===|!==|==|!=)|case\\s+'(?:${names.join('|')})'`);
     const hits = files
-      .filter((f) => /^(run|main|deliver)\.ts$|^(plan|report)\//.test(relative(SRC, f)))
+      .filter((f) => /^(run|main|deliver|lifecycle)\.ts$|^(plan|report)\//.test(relative(SRC, f)))
       .flatMap((f) =>
         readFileSync(f, 'utf8')
           .split('\n')

@@ -10,6 +10,10 @@
  *   window refuses to post blindly;
  * - `success` — published or queued, with what the outputs need;
  * - `failure` — the attempt ended without a post (a re-run may try again).
+ * - `success` `retracted …` — what it published was deleted (`retract` in its file): a later
+ *   run deletes nothing more and never publishes it again.
+ *
+ * Entries written before `retracted` existed read as they always did.
  *
  * The ledger trusts only statuses it wrote: each description ends with a signature derived
  * from the idempotency key and the status's own text. It is no secret (the key is in the log):
@@ -97,6 +101,13 @@ export function failureDescription(key: string, status: TargetStatus): string {
   return signed(key, 'failure', status === 'rejected' ? 'rejected: not posted' : 'failed: not posted, a re-run retries');
 }
 
+/** `retracted id=… on=…` (or `cancelled …`): the post (its first id, when known) was deleted, or unqueued, at that time. */
+export function retractedDescription(key: string, at: number, previous?: TargetResult, word: 'retracted' | 'cancelled' = 'retracted'): string {
+  const on = ` on=${new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+  const id = previous?.id && !/\s/.test(previous.id) && previous.id.length <= 80 ? ` id=${previous.id}` : '';
+  return signed(key, 'success', `${word}${id}${on}`);
+}
+
 /** Whether the ledger wrote this status: its description carries a valid signature. */
 export function trusted(key: string, status: CommitStatus): boolean {
   const description = status.description ?? '';
@@ -135,10 +146,13 @@ export function resultFromStatus(target: PlannedTarget, status: CommitStatus): T
 /** What the ledger holds for a target. */
 export type Recorded =
   | { kind: 'none' }
-  | { kind: 'posted'; result: TargetResult; fingerprint?: string }
+  /** `at`: when the ledger recorded it (ISO), when GitHub says. */
+  | { kind: 'posted'; result: TargetResult; fingerprint?: string; at?: string }
   /** An attempt began at `since` and its outcome was never recorded. */
   | { kind: 'intent'; since: number }
-  | { kind: 'ended' };
+  | { kind: 'ended' }
+  /** Deleted by a retract, or cancelled while queued (`on`: when, ISO). */
+  | { kind: 'retracted'; cancelled: boolean; on?: string };
 
 /** What the ledger's calls need, named in GitHub's 403/404 errors: it reads and records. */
 const PERMISSION = "'permissions: statuses: write' for the ledger (it reads and records commit statuses)";
@@ -225,10 +239,15 @@ export class Ledger {
       return { kind: 'intent', since: Number.isNaN(since) ? 0 : since };
     }
     if (status.state === 'failure') return { kind: 'ended' };
+    const word = status.description?.split(' ')[0];
+    if (word === 'retracted' || word === 'cancelled') {
+      const on = fieldsOf(status.description!).get('on');
+      return { kind: 'retracted', cancelled: word === 'cancelled', ...(on !== undefined ? { on } : {}) };
+    }
     const result = resultFromStatus(target, status);
     if (!result) return { kind: 'none' };
     const fingerprint = fieldsOf(status.description ?? '').get('h');
-    return fingerprint !== undefined ? { kind: 'posted', result, fingerprint } : { kind: 'posted', result };
+    return { kind: 'posted', result, ...(fingerprint !== undefined ? { fingerprint } : {}), ...(status.created_at ? { at: status.created_at } : {}) };
   }
 
   private async write(target: PlannedTarget, state: LedgerState, description: string, targetUrl?: string): Promise<boolean> {
@@ -260,14 +279,20 @@ export class Ledger {
   /**
    * Records how a target ended: published or queued (what the outputs need), or not posted.
    * An unknown outcome keeps the intent. Failure to record is a warning, never a failed post;
-   * returns whether a post was recorded (the caller decides whether that matters).
+   * returns whether a post was recorded (the caller decides whether that matters). `fingerprint`:
+   * of what the post holds, when that is not the target's text (an edit that could not change it).
    */
-  async record(target: PlannedTarget, result: TargetResult): Promise<boolean> {
+  async record(target: PlannedTarget, result: TargetResult, fingerprint = contentFingerprint(target)): Promise<boolean> {
     if (result.status === 'published' || result.status === 'queued') {
-      return this.write(target, 'success', ledgerDescription(result, target.idempotencyKey, contentFingerprint(target)), result.url);
+      return this.write(target, 'success', ledgerDescription(result, target.idempotencyKey, fingerprint), result.url);
     }
     if (result.status === 'failed' || result.status === 'rejected') await this.write(target, 'failure', failureDescription(target.idempotencyKey, result.status));
     return false;
+  }
+
+  /** Records that what the target published was deleted: later runs delete nothing more and never post it again. */
+  recordRetracted(target: PlannedTarget, previous: TargetResult | undefined, word: 'retracted' | 'cancelled' = 'retracted', at = Date.now()): Promise<boolean> {
+    return this.write(target, 'success', retractedDescription(target.idempotencyKey, at, previous, word));
   }
 }
 

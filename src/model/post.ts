@@ -126,6 +126,10 @@ export const postSchema = z
     tiktok: tiktokOptionsSchema.optional().describe('TikTok through letmepost: privacy and interaction settings.'),
     bluesky: blueskyOptionsSchema.optional(),
     mastodon: mastodonOptionsSchema.optional(),
+    retract: z
+      .union([z.boolean(), z.string().trim().min(1)], { error: 'expected true (delete what this post published), or the reason as text; false or no field keeps the post' })
+      .optional()
+      .describe('Delete what this post published, where the platform allows it: true, or the reason as text (false or absent: keep it). Runs once.'),
   })
   .refine((p) => (p.text === undefined) !== (p.thread === undefined), {
     message: 'give exactly one of text or thread',

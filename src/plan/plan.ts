@@ -12,7 +12,7 @@ import { prepareLengths } from '../text/platform-length.js';
 import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
 import type { PostDefinition } from '../model/post.js';
 import { descriptorFor } from '../publishers/registry.js';
-import type { PlannedTarget } from '../publishers/types.js';
+import type { PlannedTarget, TargetOperation } from '../publishers/types.js';
 
 /** Where a post came from, and how to point at one of its fields in an error. */
 export interface PostSource {
@@ -29,6 +29,8 @@ export interface PostSource {
   commit?: string;
   /** That commit's time, when the source knows it (epoch ms). */
   commitTime?: number;
+  /** What the source asks of every target, when it is not to publish: a deleted post file asks to cancel. */
+  operation?: TargetOperation;
   /** Builds the error for a problem at a field path of the post. */
   error(path: (string | number)[], message: string): InputError | PostFileError;
 }
@@ -43,6 +45,8 @@ export interface PlanOptions {
   anchors?: AnchorSource;
   /** A missing anchor is an error (publishing); else a dry run shows provisional record keys. */
   requireAnchor: boolean;
+  /** Check an edited post like a new one (a preview, where it is reviewed); publishing, an edit only reschedules. */
+  checkEdits?: boolean;
 }
 
 /** Resolves every media item of a post (local files inside the workspace, URLs as given). */
@@ -83,17 +87,25 @@ async function anchorTime(scheduledIso: string | undefined, source: PostSource, 
   };
 }
 
+/** `retract: true` or `retract: <reason>` asks to delete what the post published; false or absent: publish. */
+function retractOf(post: PostDefinition): TargetOperation | undefined {
+  if (post.retract === undefined || post.retract === false) return undefined;
+  return post.retract === true ? { kind: 'retract' } : { kind: 'retract', reason: post.retract };
+}
+
 /** Plans every target of one post; problems are appended to `errors`. */
 export async function planPost(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
   const before = errors.length;
+  // A deleted file's post is only cancelled, an edited one only rescheduled: its media and its checks no longer matter.
+  const cancelling = source.operation?.kind === 'cancel' || (source.operation?.kind === 'edit' && opts.checkEdits !== true);
   await prepareLengths(post.targets.map((t) => t.platform));
-  const media = await resolveMedia(post, source, opts.ctx.workspace, errors);
+  const media = cancelling ? [] : await resolveMedia(post, source, opts.ctx.workspace, errors);
   const texts = post.thread ?? [post.text ?? ''];
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
   const scheduledIso = scheduled && 'iso' in scheduled ? scheduled.iso : undefined;
   const planned: PlannedTarget[] = [];
   const seen = new Set<string>();
-  for (const p of unusedOptionProblems(post)) errors.push(source.error(p.path, p.message));
+  if (!cancelling) for (const p of unusedOptionProblems(post)) errors.push(source.error(p.path, p.message));
 
   for (const [index, target] of post.targets.entries()) {
     const publisher = descriptorFor(target);
@@ -103,7 +115,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       continue;
     }
     seen.add(id);
-    const problems: Problem[] = preflight(post, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
+    const problems: Problem[] = cancelling ? [] : preflight(post, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
       const err = source.error(p.path, p.message);
@@ -126,6 +138,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       anchor = found;
     }
     const commit = source.commit;
+    const operation = source.operation ?? retractOf(post);
     planned.push({
       label: source.label,
       publisher: publisher.kind,
@@ -141,6 +154,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}),
       ...(anchor !== undefined ? { anchorTime: anchor } : {}),
       ...(commit ? { ledgerCommit: commit } : {}),
+      ...(operation ? { operation } : {}),
       problem: (path, message) => source.error(path, message),
     });
   }

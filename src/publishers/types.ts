@@ -19,7 +19,25 @@ export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon' | 'x';
  * validated: dry run. failed: transient, a re-run retries. rejected: permanent.
  * unknown: the outcome could not be learnt (see the message).
  */
-export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'failed' | 'rejected' | 'unknown';
+export type TargetStatus = 'published' | 'queued' | 'waiting' | 'validated' | 'failed' | 'rejected' | 'unknown' | 'retracted' | 'cancelled' | 'kept';
+
+/**
+ * What a run does with a target, planned from its post file: publish it (the default),
+ * delete what an earlier run published (`retract` in the file; never without it), cancel
+ * what is still queued (the push deleted the file), or apply an edit of the file to what is
+ * still queued (a published post is never changed by an edit).
+ */
+export type TargetOperation = { readonly kind: 'publish' } | { readonly kind: 'retract'; readonly reason?: string } | { readonly kind: 'cancel' } | { readonly kind: 'edit' };
+
+/** What a retract did on the platform. */
+export interface RetractOutcome {
+  /** The posts deleted now (links, else URIs or ids), in the order deleted. */
+  deleted: string[];
+  /** Why nothing (more) was deleted, when that is so: nothing found, already gone, or the platform cannot. */
+  kept?: string;
+  /** A post the user asked to delete stays because the platform cannot delete it: a strict retraction fails on it. */
+  refused?: boolean;
+}
 
 /** Every key a target may be sent under, derived from its own (made in plan/keys.ts only). */
 export interface TargetKeys {
@@ -63,6 +81,8 @@ export interface PlannedTarget {
   /** The commit the durable ledger records this post on (the inline post's commit, or the commit that added the post file). */
   readonly ledgerCommit?: string;
   readonly options: PlatformOptions;
+  /** Absent: publish. */
+  readonly operation?: TargetOperation;
   /** The most posts a long text may be split into (the `max-thread-posts` input). */
   readonly maxThreadPosts: number;
   /** The error for a problem at a field of the post, naming the input or the file:line. */
@@ -101,6 +121,17 @@ export interface Publisher {
   publish(target: PlannedTarget): Promise<TargetResult[]>;
   /** The exact request(s) a publish would send, secrets redacted: shown by dry-run. */
   describe(target: PlannedTarget): Promise<unknown>;
+  /**
+   * Deletes what an earlier run published (or queued) for this target: `recorded` is what
+   * the ledger holds, if anything. Deleting what is already gone is no error. Absent: the
+   * platform cannot (the descriptor's `retractEffect` says why).
+   */
+  retract?(target: PlannedTarget, recorded: TargetResult | undefined): Promise<RetractOutcome>;
+  /**
+   * Moves a queued post (`recorded`, from the ledger) to the target's new scheduled time and
+   * returns it as queued now. Absent: the platform cannot (the descriptor's `editEffect` says so).
+   */
+  reschedule?(target: PlannedTarget & { scheduledAt: string }, recorded: TargetResult): Promise<TargetResult>;
 }
 
 /** How a publisher reaches its service: the same for every publisher; tests inject fetch, wait and the retry policy. */
@@ -162,6 +193,10 @@ export interface PublisherDescriptor<S = unknown> {
   readonly lengthNote?: string;
   /** A hint added to a too-long text's message, when it has one. */
   textCapHint?(platform: Platform): string;
+  /** What `retract: true` does, for the preview and the log: what it deletes, or why it cannot. */
+  readonly retractEffect: { readonly deletesPublished: boolean; readonly text: string };
+  /** What an edit of a post file does to its queued post, for the preview (a published post never changes). */
+  readonly editEffect: string;
   /** Its own checks of a post for one target (who it serves, media, options). */
   checks(input: PreflightInput): FieldProblem[];
   /** Its secret settings, registered with the runner so the log masks them. */

@@ -96,6 +96,9 @@ const STATUS_ICON: Record<string, string> = {
   failed: '❌ failed',
   rejected: '⛔ rejected',
   unknown: '❓ unknown',
+  retracted: '🗑️ retracted',
+  cancelled: '🚫 cancelled',
+  kept: '📌 kept (not retracted)',
 };
 
 /**

@@ -31,6 +31,8 @@ export interface PreviewContent {
   warnings: string[];
   /** The run's page, where the job summary is. */
   runUrl?: string;
+  /** What each editing, retracting or cancelling target will do to its existing post, from the ledger. */
+  foreseen?: ReadonlyMap<PlannedTarget, string>;
 }
 
 /** The comment's body: what will be posted, what is wrong, what to look at. */
@@ -50,8 +52,8 @@ export function renderPreviewComment(marker: string, content: PreviewContent): s
     lines.push('');
   }
   if (targets.length > 0) {
-    lines.push('Posted when this pull request is merged, as shown here:', '');
-    lines.push(renderPreview(targets, new Map(), POSTS_MAX_BYTES, `a comment is limited to 65,536 characters; ${where} shows them`));
+    lines.push('When this pull request is merged, each target gets the operation shown (publish, schedule or retract):', '');
+    lines.push(renderPreview(targets, new Map(), POSTS_MAX_BYTES, `a comment is limited to 65,536 characters; ${where} shows them`, content.foreseen));
   } else if (problems.length === 0) {
     lines.push('No post to preview.');
   }

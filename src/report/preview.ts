@@ -27,11 +27,34 @@ function fit(target: PlannedTarget): string {
   return `${length} / ${limits.maxGraphemes}${length > limits.maxGraphemes ? ' ❌ too long' : ' ✅'}`;
 }
 
+const OPERATION_NAME: Readonly<Record<NonNullable<PlannedTarget['operation']>['kind'], string>> = { publish: '✅ publish', retract: '🗑️ retract', cancel: '🚫 cancel', edit: '✏️ edit' };
+
+/** What merging (or the run) does with one target: publish, schedule, or retract what it published. */
+export function plannedOperation(target: PlannedTarget): string {
+  if (target.operation?.kind === 'retract') {
+    const effect = descriptorOf(target.publisher).retractEffect;
+    return `🗑️ retract: ${effect.deletesPublished ? effect.text : `⚠️ ${effect.text}`}`;
+  }
+  if (target.operation?.kind === 'cancel') return '🚫 cancel if still queued (the file is deleted; a published post stays)';
+  if (target.operation?.kind === 'edit') return `✏️ edit: no effect on a published post; while queued, ${descriptorOf(target.publisher).editEffect}`;
+  return target.scheduledAt !== undefined ? `🕒 schedule for ${target.scheduledAt}` : '✅ publish';
+}
+
 /** GitHub refuses a step summary over 1 MiB; the preview leaves room for the rest of it. */
 export const PREVIEW_MAX_BYTES = 700 * 1024;
 
 /** Groups targets by post (they share a label) and renders each post once with its targets. */
-export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTarget, unknown> = new Map(), maxBytes = PREVIEW_MAX_BYTES, whyCut = 'a job summary is limited to 1 MiB'): string {
+/**
+ * `foreseen`: per target that edits, retracts or cancels, what it will do to the existing post,
+ * as the ledger tells (it holds links the servers gave: shown as inert text).
+ */
+export function renderPreview(
+  targets: PlannedTarget[],
+  requests: Map<PlannedTarget, unknown> = new Map(),
+  maxBytes = PREVIEW_MAX_BYTES,
+  whyCut = 'a job summary is limited to 1 MiB',
+  foreseen: ReadonlyMap<PlannedTarget, string> = new Map(),
+): string {
   if (targets.length === 0) return 'No post to preview.';
   const posts = new Map<string, PlannedTarget[]>();
   for (const t of targets) posts.set(t.label, [...(posts.get(t.label) ?? []), t]);
@@ -52,11 +75,15 @@ export function renderPreview(targets: PlannedTarget[], requests: Map<PlannedTar
       }
       lines.push('');
     }
-    const past = first.scheduledAt !== undefined && Date.parse(first.scheduledAt) <= Date.now();
+    if (first.operation?.kind === 'retract') {
+      const reason = first.operation.reason !== undefined ? ` Reason: ${mdCode(first.operation.reason)}.` : '';
+      lines.push(`**Retract:** this post asks to be deleted where it was published; nothing is posted.${reason}`, '');
+    }
+    const past = first.operation?.kind !== 'retract' && first.scheduledAt !== undefined && Date.parse(first.scheduledAt) <= Date.now();
     const pastNote = past ? ' ⚠️ This time has already passed: letmepost and Mastodon refuse it unless an earlier run queued it; Bluesky posts it as soon as a run sees it.' : '';
     lines.push(first.scheduledAt ? `Scheduled for **${first.scheduledAt}** (UTC).${pastNote}` : 'Posted when published (no schedule).', '');
-    lines.push('| Target | Publisher | Length | Idempotency key |', '|---|---|---|---|');
-    for (const t of group) lines.push(`| ${PLATFORM_LIMITS[t.platform].displayName} (${mdCode(t.account, true)}) | ${t.publisher} | ${fit(t)} | ${mdCode(t.idempotencyKey, true)} |`);
+    lines.push('| Target | Publisher | Operation | Length | Idempotency key |', '|---|---|---|---|---|');
+    for (const t of group) lines.push(`| ${PLATFORM_LIMITS[t.platform].displayName} (${mdCode(t.account, true)}) | ${t.publisher} | ${foreseen.has(t) ? `${OPERATION_NAME[t.operation?.kind ?? 'publish']}: ${mdCode(foreseen.get(t)!, true)}` : plannedOperation(t)} | ${fit(t)} | ${mdCode(t.idempotencyKey, true)} |`);
     lines.push('');
     for (const t of group) {
       const request = requests.get(t);

@@ -36,6 +36,8 @@ export interface Settings extends PublisherSettings {
   maxThreadPosts: number;
   /** On pull requests: the preview in one comment on the pull request too. */
   previewComment: boolean;
+  /** A `retract` that cannot delete a published post (the platform cannot) fails the step. */
+  strictRetract: boolean;
 }
 
 export const DEFAULT_FILES = ['posts/**/*.yml', 'posts/**/*.yaml'];
@@ -74,6 +76,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
     requestTimeoutSeconds: r.seconds('request-timeout-seconds', 30, 1, 600),
     maxThreadPosts: r.count('max-thread-posts', 10, 1, 100),
     previewComment: r.bool('preview-comment', true),
+    strictRetract: r.bool('strict-retract', false),
   };
   return { settings, errors: r.errors };
 }

@@ -10,9 +10,9 @@ import type { RunContext } from '../context.js';
 import { errorMessage, InputError, PostFileError, quote, type FilePosition } from '../errors.js';
 import { GitHubApiError, GitHubRestClient, type CommitRef, type GitHubApi } from '../io/github-api.js';
 import { compileGlobs } from './globs.js';
-import { parsePostFile, type FilePost, type ParseOptions } from './parse-file.js';
+import { asksToRetract, parsePostFile, type FilePost, type ParseOptions } from './parse-file.js';
 import { commitReader, MAX_WALK_ENTRIES, worktreeReader, type PostFileReader } from './readers.js';
-import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type Git, type RunMode } from './select.js';
+import { fileHistory, localGit, PR_EVENTS, selectPostFiles, type FileHistory, type Git, type RunMode } from './select.js';
 import { templateVariables, type TemplateVariables } from './templates.js';
 
 export { MAX_ALIAS_COUNT, parsePostFile, postIdentity, type FilePost, type ParsedFile, type ParseOptions } from './parse-file.js';
@@ -58,6 +58,59 @@ function apiFailure(error: unknown): InputError {
   throw error;
 }
 
+/**
+ * The edited post files, read: those that ask to be retracted are handled like added ones
+ * (validated, every problem an error); the others only edit what is still queued, so a
+ * problem in one is a warning that leaves it alone, as edits always were.
+ */
+async function editedFiles(edited: readonly string[], reader: PostFileReader, isPostFile: (path: string) => boolean): Promise<{ retracting: string[]; texts: Map<string, string> }> {
+  const retracting: string[] = [];
+  const texts = new Map<string, string>();
+  for (const file of edited.filter(isPostFile)) {
+    const read = await reader.read(file);
+    if (!('text' in read)) continue;
+    if (asksToRetract(read.text)) retracting.push(file);
+    else texts.set(file, read.text);
+  }
+  return { retracting, texts };
+}
+
+/**
+ * The posts of edited post files, as edits (applied to what is still queued). Publishing, a
+ * problem is a warning that leaves the file alone; a preview reports it like any other.
+ */
+function editedPosts(texts: ReadonlyMap<string, string>, opts: ParseOptions, warnings: string[], errors: Array<PostFileError | InputError>): FilePost[] {
+  const posts: FilePost[] = [];
+  for (const [file, text] of texts) {
+    const parsed = parsePostFile(file, text, opts);
+    if (parsed.errors.length > 0 && opts.preview) errors.push(...parsed.errors);
+    else if (parsed.errors.length > 0) {
+      warnings.push(`${file} was edited, but ${parsed.errors[0]!.location}: ${parsed.errors[0]!.message}; the edit is not applied to anything it queued (edits never re-post)`);
+      continue;
+    }
+    for (const p of parsed.posts) posts.push({ ...p, source: { ...p.source, operation: { kind: 'edit' } } });
+  }
+  return posts;
+}
+
+/**
+ * The posts of post files a push deleted, read as they were before it: their queued targets
+ * are cancelled. A file that no longer parses cannot say what it queued; the log says so.
+ */
+function cancelledPosts(removed: ReadonlyArray<{ path: string; text: string | undefined }>, isPostFile: (path: string) => boolean, opts: ParseOptions, notes: string[]): FilePost[] {
+  const posts: FilePost[] = [];
+  for (const { path, text } of removed.filter((r) => isPostFile(r.path))) {
+    const parsed = text === undefined ? undefined : parsePostFile(path, text, opts);
+    if (parsed === undefined || parsed.errors.length > 0) {
+      notes.push(`Deleted: ${path}, which could not be read as it was before this push, so nothing it queued is cancelled; cancel it by hand if it was queued.`);
+      continue;
+    }
+    for (const p of parsed.posts) posts.push({ ...p, source: { ...p.source, operation: { kind: 'cancel' } } });
+    notes.push(`Deleted: ${path}: its queued posts are cancelled.`);
+  }
+  return posts;
+}
+
 /** Which post files this run handles, read, validated and rendered: the one call for file posts. */
 export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> {
   const { ctx, settings } = input;
@@ -92,6 +145,14 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
   }
   if (walked.truncated) out.warnings.push(`The 'files' patterns walk more than ${MAX_WALK_ENTRIES} entries; narrow them (e.g. posts/**/*.yml).`);
   out.files = selection.paths === 'all' ? walked.files : [...new Set(selection.paths)].sort();
+  // An edited post file was published already: it acts only when it asks to be retracted.
+  // A pull request previews its edited files with the others (in `paths`); a push reads them apart.
+  const editedSet = new Set(selection.edited ?? []);
+  const { retracting, texts: edits } = await editedFiles((selection.edited ?? []).filter((f) => !out.files.includes(f)), reader, globs.matches);
+  if (retracting.length > 0) {
+    out.notes.push(`Edited to be retracted: ${retracting.join(', ')}.`);
+    out.files = [...new Set([...out.files, ...retracting])].sort();
+  }
   if (selection.paths === 'all' && out.files.length === 0) out.notes.push(`No file matches 'files' (${settings.files.join(', ')}).`);
 
   // A publish checks the checked-out commit and asks git when each file was added. Neither
@@ -149,10 +210,15 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
     out.errors.push(...parsed.errors);
     for (const p of parsed.posts) {
       const idAt = p.post.id !== undefined ? parsed.ids.find((i) => i.id === p.post.id) : undefined;
-      if (idAt === undefined || !badIds.has(where(idAt.position))) out.posts.push(p);
+      if (idAt !== undefined && badIds.has(where(idAt.position))) continue;
+      // A post of an edited file that does not retract was published (or queued) already: only edited.
+      const editedAlongside = (retracting.includes(p.file) || editedSet.has(p.file)) && (p.post.retract === undefined || p.post.retract === false);
+      out.posts.push(editedAlongside ? { ...p, source: { ...p.source, operation: { kind: 'edit' } } } : p);
     }
   }
   out.errors.push(...idErrors);
+  out.posts.push(...editedPosts(edits, parseOptions, out.warnings, out.errors));
+  out.posts.push(...cancelledPosts(selection.removed ?? [], globs.matches, parseOptions, out.notes));
 
   if (selection.mode === 'publish' && out.posts.length > 0) {
     // Post files are published only from the commit the run is for: a workflow that checks
@@ -169,21 +235,29 @@ export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> 
     }
     const history = early?.history ?? fileHistory(ctx, { git, api });
     await prefetched?.catch(() => undefined);
-    const added = await history.addedCommits([...new Set(out.posts.map((p) => p.file))]).catch(() => new Map<string, CommitRef | undefined>());
-    for (const p of out.posts) {
-      try {
-        const addedIn = added.has(p.file) ? added.get(p.file) : await history.addedCommit(p.file);
-        if (addedIn) {
-          p.addedIn = addedIn;
-          // The ledger records the post on the commit that added it; its time anchors record keys.
-          p.source.commit = addedIn.sha;
-          p.source.commitTime = addedIn.time;
-        }
-        else out.warnings.push(`${p.file}: no commit adds this file (is it committed?); its post has no anchor commit.`);
-      } catch (error) {
-        out.warnings.push(`${p.file}: could not find the commit that added it: ${errorMessage(error)}`);
-      }
-    }
+    await findAddedCommits(out.posts, history, out.warnings);
+  } else if (selection.mode === 'preview') {
+    // A preview reads the ledger for what an edit or a retract will do to the existing post:
+    // it needs the commit that added each such file (best effort, never an error).
+    const changing = out.posts.filter((p) => p.source.operation !== undefined || (p.post.retract !== undefined && p.post.retract !== false));
+    if (changing.length > 0) await findAddedCommits(changing, fileHistory(ctx, { git, api }), []).catch(() => undefined);
   }
   return out;
+}
+
+/** Gives each post the commit that added its file: the ledger records it there, and its time anchors record keys. */
+async function findAddedCommits(posts: FilePost[], history: FileHistory, warnings: string[]): Promise<void> {
+  const added = await history.addedCommits([...new Set(posts.map((p) => p.file))]).catch(() => new Map<string, CommitRef | undefined>());
+  for (const p of posts) {
+    try {
+      const addedIn = added.has(p.file) ? added.get(p.file) : await history.addedCommit(p.file);
+      if (addedIn) {
+        p.addedIn = addedIn;
+        p.source.commit = addedIn.sha;
+        p.source.commitTime = addedIn.time;
+      } else warnings.push(`${p.file}: no commit adds this file (is it committed?); its post has no anchor commit.`);
+    } catch (error) {
+      warnings.push(`${p.file}: could not find the commit that added it: ${errorMessage(error)}`);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { errorMessage, PostFileError, type FilePosition } from '../errors.js';
 import type { CommitRef } from '../io/github-api.js';
+import { isObject } from '../io/json.js';
 import { postSchema, type PostDefinition } from '../model/post.js';
 import type { PostSource } from '../plan/plan.js';
 import { describeIssue, fieldName, joinIssue, unknownKeySentence, valueAt } from './schema-issues.js';
@@ -238,3 +239,33 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
   return { posts, errors, ids };
 }
 
+/** Whether some post of a post file asks to be retracted (`retract: true` or a reason). Unparsable → false. */
+export function asksToRetract(text: string): boolean {
+  try {
+    return parseAllDocuments(text, { version: '1.2' }).some((doc) => {
+      const value: unknown = doc.errors.length === 0 ? doc.toJS({ maxAliasCount: 50 }) : undefined;
+      const retract = isObject(value) ? value.retract : undefined;
+      return retract !== undefined && retract !== null && retract !== false;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** One fingerprint per post in a post file: `id:…` when it has an id, else its text. Unparsable → undefined. */
+export function postFingerprints(text: string): Set<string> | undefined {
+  try {
+    const prints = new Set<string>();
+    for (const doc of parseAllDocuments(text, { version: '1.2' })) {
+      if (doc.errors.length > 0) return undefined;
+      const value: unknown = doc.toJS({ maxAliasCount: 50 });
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'object') return undefined;
+      const post = value as { id?: unknown; text?: unknown; thread?: unknown };
+      prints.add(typeof post.id === 'string' ? `id:${post.id}` : `text:${JSON.stringify(post.text ?? post.thread ?? null)}`);
+    }
+    return prints;
+  } catch {
+    return undefined;
+  }
+}

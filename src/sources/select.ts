@@ -1,35 +1,34 @@
 /**
  * Which post files a run handles (ARCHITECTURE.md, What is published when), and the commit that added a post file.
  *
- * - `push`, select `added`: the post files ADDED in the pushed range. Edits and renames
- *   never re-post. Computed as GitHub does (`before...after`, i.e. from their merge base, so
- *   a force push compares with the common ancestor), by local git when both commits are in
- *   the checkout, else by the GitHub compare API (shallow checkouts).
+ * - `push`, select `added`: the post files ADDED in the pushed range; the EDITED ones (which
+ *   never re-post: they retract or reschedule) and the DELETED ones (which cancel), apart.
+ *   Computed as GitHub does (`before...after`, from their merge base, so a force push
+ *   compares with the common ancestor), by local git when both commits are in the checkout,
+ *   else by the GitHub compare API (shallow checkouts).
  *   A new branch (`before` = 0000…) is compared with the repository's default branch: the
  *   post files its commits add relative to the merge base. The first push of the default
  *   branch itself has nothing to compare with and selects nothing (it never mass-posts an
  *   existing folder of posts; use `select: all` once for that). A deleted branch selects nothing.
- * - `pull_request` / `pull_request_target`: the post files the PR adds or changes, in
- *   preview mode (validated and rendered, never published).
- * - any event with select `all`: every matching file (preview for pull requests).
- * - any other event with select `added`: an InputError that says what to set.
+ * - `pull_request` / `pull_request_target`: the post files the PR adds or edits, in preview
+ *   mode (validated and rendered, never published). Any event with select `all`: every
+ *   matching file (preview for pull requests); any other with `added`: an InputError.
  *
  * Renames: git (and GitHub) pair a deleted file with an added one when their contents are
  * ≥ 50 % alike — and post files are short and alike, so "delete last week's post, add this
  * week's" pairs up too. A pair whose content is identical is a move and never posts. Any
  * other pair is read: it is a rename only if every post in the new file was already in the
- * old one (same `id`, else same text); otherwise it is a new post and is published. So
- * moving a file and editing its text in one push publishes it, unless the post has an `id`.
- * A copy counts as added (a new post made from an old one must be published).
+ * old one (same `id`, else same text); otherwise it is a new post and is published (so moving
+ * and editing a file in one push publishes it, unless it has an `id`). A copy counts as added.
  */
 import { isObject, str } from '../io/json.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { RunContext } from '../context.js';
 import { InputError } from '../errors.js';
 import type { ChangedFile, ChangeStatus, CommitRef, GitHubApi } from '../io/github-api.js';
+import { postFingerprints } from './parse-file.js';
 
 export type RunMode = 'publish' | 'preview';
 
@@ -68,6 +67,10 @@ export interface Selection {
   paths: 'all' | string[];
   /** How the files were chosen, for the log. */
   notes: string[];
+  /** Post files a push edited: published already, so only a `retract` in them acts (files.ts). */
+  edited?: string[];
+  /** Post files a push deleted, as they were before it (text undefined: unreadable): their queued posts are cancelled. */
+  removed?: Array<{ path: string; text: string | undefined }>;
 }
 
 export interface SelectDeps {
@@ -169,24 +172,6 @@ async function changedFiles(deps: SelectDeps, base: string, head: string, notes:
   return { files, readBase: async (path) => (mergeBase === undefined ? undefined : api.fileText(path, mergeBase)) };
 }
 
-/** One fingerprint per post in a post file: `id:…` when it has an id, else its text. Unparsable → undefined. */
-export function postFingerprints(text: string): Set<string> | undefined {
-  try {
-    const prints = new Set<string>();
-    for (const doc of parseAllDocuments(text, { version: '1.2' })) {
-      if (doc.errors.length > 0) return undefined;
-      const value: unknown = doc.toJS({ maxAliasCount: 50 });
-      if (value === null || value === undefined) continue;
-      if (typeof value !== 'object') return undefined;
-      const post = value as { id?: unknown; text?: unknown; thread?: unknown };
-      prints.add(typeof post.id === 'string' ? `id:${post.id}` : `text:${JSON.stringify(post.text ?? post.thread ?? null)}`);
-    }
-    return prints;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Decides whether an inexact rename is really the same post moved: every post of the new
  * file was in the old one. Unknown (unreadable) counts as a rename: never double-post.
@@ -205,15 +190,16 @@ async function isSamePostMoved(file: ChangedFile, comparison: Comparison, worksp
 
 function describeSkipped(files: ChangedFile[], isPostFile: (p: string) => boolean): string[] {
   const renamed = files.filter((f) => f.status === 'renamed' && isPostFile(f.path)).map((f) => `${f.path} (from ${f.previousPath})`);
-  const edited = files.filter((f) => (f.status === 'modified' || f.status === 'changed') && isPostFile(f.path)).map((f) => f.path);
+  const edited = files.filter((f) => EDITED.has(f.status) && isPostFile(f.path)).map((f) => f.path);
   const notes: string[] = [];
   if (renamed.length > 0) notes.push(`Not re-posted: ${renamed.length} renamed post file${renamed.length > 1 ? 's' : ''}: ${list(renamed)}.`);
-  if (edited.length > 0) notes.push(`Not re-posted: ${edited.length} edited post file${edited.length > 1 ? 's' : ''}: ${list(edited)} (edits never re-post).`);
+  if (edited.length > 0) notes.push(`Not re-posted: ${edited.length} edited post file${edited.length > 1 ? 's' : ''}: ${list(edited)} (edits never re-post; they may retract or reschedule).`);
   return notes;
 }
 
 /** A copy is a new post made from an old one: it is added. */
 const ADDED: ReadonlySet<ChangeStatus> = new Set(['added', 'copied']);
+const EDITED: ReadonlySet<ChangeStatus> = new Set(['modified', 'changed']);
 
 async function selectPush(ctx: RunContext, deps: SelectDeps): Promise<Selection> {
   const notes: string[] = [];
@@ -259,7 +245,9 @@ async function selectPush(ctx: RunContext, deps: SelectDeps): Promise<Selection>
   const added = files.filter((f) => ADDED.has(f.status) && deps.isPostFile(f.path)).map((f) => f.path);
   notes.push(added.length > 0 ? `Added in this push: ${added.length} post file${added.length > 1 ? 's' : ''}: ${list(added)}.` : 'No post files were added in this push.');
   notes.push(...describeSkipped(files, deps.isPostFile));
-  return { mode: 'publish', paths: added, notes };
+  const edited = files.filter((f) => EDITED.has(f.status) && deps.isPostFile(f.path)).map((f) => f.path);
+  const removed = await Promise.all(files.filter((f) => f.status === 'removed' && deps.isPostFile(f.path)).map(async (f) => ({ path: f.path, text: await comparison.readBase(f.path).catch(() => undefined) })));
+  return { mode: 'publish', paths: added, notes, edited, removed };
 }
 
 async function selectPullRequest(ctx: RunContext, deps: SelectDeps): Promise<Selection> {
@@ -278,9 +266,10 @@ async function selectPullRequest(ctx: RunContext, deps: SelectDeps): Promise<Sel
     notes.push(`Listed the files of pull request #${number} with the GitHub API: ${local.why}.`);
     files = await deps.api().pullRequestFiles(number);
   }
-  const changed = files.filter((f) => f.status !== 'removed' && f.status !== 'unchanged' && deps.isPostFile(f.path)).map((f) => f.path);
-  notes.push(changed.length > 0 ? `Changed in this pull request: ${changed.length} post file${changed.length > 1 ? 's' : ''}: ${list(changed)}.` : 'This pull request changes no post files.');
-  return { mode: 'preview', paths: changed, notes };
+  const changed = files.filter((f) => f.status !== 'removed' && f.status !== 'unchanged' && deps.isPostFile(f.path));
+  notes.push(changed.length > 0 ? `Changed in this pull request: ${changed.length} post file${changed.length > 1 ? 's' : ''}: ${list(changed.map((f) => f.path))}.` : 'This pull request changes no post files.');
+  // An edited file changes what is queued, or nothing: files.ts previews it as an edit.
+  return { mode: 'preview', paths: changed.map((f) => f.path), edited: changed.filter((f) => EDITED.has(f.status)).map((f) => f.path), notes };
 }
 
 /** Decides which post files this run handles, and whether it publishes or previews. */

@@ -129,7 +129,7 @@ describe('a push publishes the post files it added, and nothing else', () => {
   it('the log says why the edited and renamed files were not posted', () => {
     expect(result.stdout).toContain(`Compared ${base.slice(0, 7)}...${head.slice(0, 7)} with local git.`);
     expect(result.stdout).toContain('Not re-posted: 2 renamed post files: posts/archive/new-name.yml (from posts/old-name.yml), posts/archive/spring.yml (from posts/with-id.yml).');
-    expect(result.stdout).toContain('Not re-posted: 1 edited post file: posts/edited.yml (edits never re-post).');
+    expect(result.stdout).toContain('Not re-posted: 1 edited post file: posts/edited.yml (edits never re-post; they may retract or reschedule).');
   });
 
   it('local history answers: the GitHub API is used only for the ledger, on the commits that added the files', () => {
@@ -217,8 +217,8 @@ describe('a pull request', () => {
     // Lengths against each target's cap: graphemes on Bluesky, a link counts 23 on X.
     const keys = results(preview).map((r) => r.idempotencyKey);
     expect(keys).toHaveLength(2);
-    expect(preview.summary).toContain(`| Bluesky (\`${ACCOUNT.bluesky}\`) | letmepost | 97 / 300 ✅ | \`${keys[0]}\` |`);
-    expect(preview.summary).toContain(`| X (Twitter) (\`${ACCOUNT.twitter}\`) | letmepost | 72 / 280 ✅ | \`${keys[1]}\` |`);
+    expect(preview.summary).toContain(`| Bluesky (\`${ACCOUNT.bluesky}\`) | letmepost | ✅ publish | 97 / 300 ✅ | \`${keys[0]}\` |`);
+    expect(preview.summary).toContain(`| X (Twitter) (\`${ACCOUNT.twitter}\`) | letmepost | ✅ publish | 72 / 280 ✅ | \`${keys[1]}\` |`);
     expect(preview.summary).not.toContain('Already published');
 
     // Merged: the push publishes the post under exactly the keys the reviewer saw.

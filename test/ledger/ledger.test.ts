@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentFingerprint, failureDescription, intentDescription, ledgerContext, ledgerDescription, resultFromStatus, trusted } from '../../src/ledger/ledger.js';
+import { contentFingerprint, failureDescription, intentDescription, Ledger, ledgerContext, ledgerDescription, resultFromStatus, retractedDescription, trusted } from '../../src/ledger/ledger.js';
 import type { PostDefinition } from '../../src/model/post.js';
 import type { PlannedTarget, TargetResult } from '../../src/publishers/types.js';
 import { keysOf, plannedTarget } from '../support/planned.js';
@@ -75,5 +75,36 @@ describe('the ledger trusts only what it wrote', () => {
   it("the content's fingerprint changes with the text, so a re-run can tell that its text changed", () => {
     expect(contentFingerprint({ texts: ['a'] })).not.toBe(contentFingerprint({ texts: ['b'] }));
     expect(contentFingerprint({ texts: ['a'] })).toBe(contentFingerprint({ texts: ['a'] }));
+  });
+});
+
+describe('a retracted entry', () => {
+  const t = target('bluesky', 'bluesky');
+  const statuses = (description: string) => ({ commitStatuses: async () => [{ context: ledgerContext(t), state: 'success', description, created_at: '2026-12-02T09:00:00Z' }], createCommitStatus: async () => {} });
+  const log = { info: () => {}, warning: () => {}, debug: () => {} };
+  const sha = 'a'.repeat(40);
+  const onCommit = { ...t, ledgerCommit: sha };
+
+  it('is signed, fits, and reads back as retracted with its time', async () => {
+    const description = retractedDescription(t.idempotencyKey, Date.UTC(2026, 11, 2, 9), result(t, { id: RKEY }));
+    expect(description).toMatch(new RegExp(`^retracted id=${RKEY} on=2026-12-02T09:00:00Z sig=[0-9a-f]{8}$`));
+    expect(trusted(t.idempotencyKey, { context: ledgerContext(t), state: 'success', description })).toBe(true);
+    expect(await new Ledger(statuses(description), log).lookup(onCommit)).toEqual({ kind: 'retracted', cancelled: false, on: '2026-12-02T09:00:00Z' });
+  });
+
+  it('a cancelled entry (its file was deleted while queued) reads back as cancelled', async () => {
+    const description = retractedDescription(t.idempotencyKey, Date.UTC(2026, 11, 2, 9), result(t, { id: 'post_1', status: 'queued' }), 'cancelled');
+    expect(description).toMatch(/^cancelled id=post_1 on=2026-12-02T09:00:00Z sig=[0-9a-f]{8}$/);
+    expect(await new Ledger(statuses(description), log).lookup(onCommit)).toEqual({ kind: 'retracted', cancelled: true, on: '2026-12-02T09:00:00Z' });
+  });
+
+  it('entries written before retracts existed read as they always did', async () => {
+    const published = ledgerDescription(result(t, { uri: `at://${DID}/app.bsky.feed.post/${RKEY}`, cid: CID, id: RKEY }), t.idempotencyKey, contentFingerprint(t));
+    const found = await new Ledger(statuses(published), log).lookup(onCommit);
+    expect(found).toMatchObject({ kind: 'posted', result: { status: 'published', id: RKEY, uri: `at://${DID}/app.bsky.feed.post/${RKEY}` } });
+  });
+
+  it('an unsigned "retracted" is not trusted: it retracts nothing and stops nothing', async () => {
+    expect(await new Ledger(statuses('retracted id=x on=2026-12-02T09:00:00Z sig=00000000'), log).lookup(onCommit)).toEqual({ kind: 'none' });
   });
 });

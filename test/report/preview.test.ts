@@ -25,6 +25,22 @@ describe('the preview a reviewer sees', () => {
     expect(ahead).not.toMatch(/already passed/);
   });
 
+  it.each<[string, Partial<TargetSpec>, RegExp]>([
+    ['a post to publish', {}, /\| Bluesky \(`bluesky`\) \| bluesky \| ✅ publish \|/],
+    ['a scheduled post', { scheduledAt: '2099-01-01T09:00:00.000Z' }, /\| 🕒 schedule for 2099-01-01T09:00:00\.000Z \|/],
+    ['a retract on Bluesky', { operation: { kind: 'retract', reason: 'wrong `date`' } }, /\| 🗑️ retract: deletes every post of the thread and the first comment/],
+    ['a retract through letmepost', { publisher: 'letmepost', operation: { kind: 'retract' } }, /\| 🗑️ retract: ⚠️ letmepost cancels a queued post .* but cannot delete a published one/],
+  ])('says per target what will be done: %s', (_, overrides, row) => {
+    const md = renderPreview([target('posts/op.yml', 'Hi', overrides as Partial<PlannedTarget>)]);
+    expect(md).toContain('| Target | Publisher | Operation | Length | Idempotency key |');
+    expect(md).toMatch(row);
+  });
+
+  it('a retract says that nothing is posted, with its reason as inert text', () => {
+    const md = renderPreview([target('posts/op.yml', 'Hi', { operation: { kind: 'retract', reason: '::error::x' } })]);
+    expect(md).toContain('**Retract:** this post asks to be deleted where it was published; nothing is posted. Reason: `::error::x`.');
+  });
+
   it('shows how a long text to the direct Bluesky publisher is split into a thread', () => {
     const md = renderPreview([target('posts/long.yml', 'A sentence that goes on. '.repeat(20))]);
     expect(md).toMatch(/50\d \/ 300 → split into a thread of 2/);

@@ -78,16 +78,21 @@ describe('push with select: added', () => {
     expect(loaded.errors).toEqual([]);
     expect(loaded.mode).toBe('publish');
     expect(loaded.files).toEqual(['posts/more/second.yaml', 'posts/new.yml']);
-    expect(loaded.posts.map((p) => p.source.label)).toEqual(['posts/more/second.yaml', 'posts/new.yml']);
+    // The edited file is read as an edit (it reschedules what is queued), never published.
+    expect(loaded.posts.map((p) => [p.source.label, p.source.operation?.kind ?? 'publish'])).toEqual([
+      ['posts/more/second.yaml', 'publish'],
+      ['posts/new.yml', 'publish'],
+      ['posts/edit-me.yml', 'edit'],
+    ]);
     expect(loaded.notes.join('\n')).toMatch(/with local git/);
     expect(loaded.notes.join('\n')).toMatch(/Not re-posted: 1 renamed post file: posts\/renamed\.yml \(from posts\/rename-me\.yml\)/);
-    expect(loaded.notes.join('\n')).toMatch(/Not re-posted: 1 edited post file: posts\/edit-me\.yml \(edits never re-post\)/);
+    expect(loaded.notes.join('\n')).toMatch(/Not re-posted: 1 edited post file: posts\/edit-me\.yml \(edits never re-post; they may retract or reschedule\)/);
     expect(fake.requests).toHaveLength(0);
   });
 
   it('gives each post the commit that added its file, from local git', async () => {
     const loaded = await load(ctx(origin.dir, 'push', pushPayload(c0, c1), c1));
-    expect(loaded.posts.map((p) => p.addedIn)).toEqual([
+    expect(loaded.posts.filter((p) => p.source.operation === undefined).map((p) => p.addedIn)).toEqual([
       { sha: c1, time: origin.timeOf(c1) },
       { sha: c1, time: origin.timeOf(c1) },
     ]);
@@ -108,11 +113,12 @@ describe('push with select: added', () => {
   it('in a shallow clone, the commit that added a file comes from the API (the boundary commit would lie) and matches local git', async () => {
     const shallow = track(origin.shallowClone(1));
     const loaded = await load(ctx(shallow.dir, 'push', pushPayload(c0, c1), c1));
-    expect(loaded.posts.map((p) => p.addedIn)).toEqual([
+    expect(loaded.posts.filter((p) => p.source.operation === undefined).map((p) => p.addedIn)).toEqual([
       { sha: c1, time: origin.timeOf(c1) },
       { sha: c1, time: origin.timeOf(c1) },
     ]);
-    expect(fake.requestsTo(/\/commits$/)).toHaveLength(2);
+    // The edited file's too: its ledger entry is on the commit that added it.
+    expect(fake.requestsTo(/\/commits$/)).toHaveLength(3);
   });
 
   it('a new branch is compared with the default branch: only what its commits add', async () => {
@@ -198,7 +204,13 @@ describe('pull requests', () => {
     expect(loaded.errors).toEqual([]);
     expect(loaded.mode).toBe('preview');
     expect(loaded.files).toEqual(['posts/new.yml', 'posts/pr-new.yml']);
-    expect(loaded.posts.every((p) => p.addedIn === undefined)).toBe(true);
+    // The edited file is previewed as an edit, the added one as a new post.
+    expect(loaded.posts.map((p) => [p.file, p.source.operation?.kind ?? 'publish'])).toEqual([
+      ['posts/new.yml', 'edit'],
+      ['posts/pr-new.yml', 'publish'],
+    ]);
+    // Only the edited file's commit is looked up (its ledger entry says what the edit will do).
+    expect(loaded.posts.map((p) => p.addedIn?.sha)).toEqual([c1, undefined]);
     expect(fake.requests).toHaveLength(0);
   });
 

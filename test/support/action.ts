@@ -106,6 +106,8 @@ export interface ResultEntry {
   post: string;
   publisher: string;
   platform: string;
+  /** Which post of a thread ('1/3') or 'first-comment'; absent for a single post. */
+  part?: string;
   status: string;
   uri: string;
   url: string;

@@ -14,6 +14,12 @@
  * - `POST /api/v2/media`: 200 with a url, or (with `mediaProcessingPolls` N > 0) 202 with
  *   `url: null`; `GET /api/v1/media/:id` answers 206 until the N-th check, then 200.
  *   `DELETE /api/v1/media/:id` removes an unattached upload.
+ * - `GET /api/v1/statuses/:id` and `…/:id/context` (`{ancestors, descendants}`), 404 once
+ *   deleted; `DELETE /api/v1/statuses/:id` answers the deleted status (with its `text`
+ *   source) and 404 for one already deleted; `DELETE /api/v1/scheduled_statuses/:id`
+ *   answers `{}`, and 404 once it is gone (deleted, or published at its time). Replies of a
+ *   deleted status stay, as on Mastodon. `PUT /api/v1/scheduled_statuses/:id` moves one
+ *   (`scheduled_at` only; 422 under 5 minutes ahead, 404 once gone).
  * - Every API answer carries X-RateLimit-Limit/Remaining/Reset (300 per 5 minutes per token
  *   unless `rateLimit` says otherwise); past the limit, 429.
  * - 401 `The access token is invalid` for a wrong token; 403 when the token lacks the scope.
@@ -121,6 +127,10 @@ export interface FakeMastodon {
   /** Published statuses, in creation order. */
   statuses: FakeStatus[];
   scheduled: FakeScheduledStatus[];
+  /** Statuses deleted with DELETE /api/v1/statuses/:id, in deletion order. */
+  deletedStatuses: FakeStatus[];
+  /** Scheduled statuses cancelled with DELETE /api/v1/scheduled_statuses/:id. */
+  cancelledScheduled: FakeScheduledStatus[];
   /** Every upload, deleted ones included (flagged). */
   media: FakeMediaAttachment[];
   /** Queue faults; each request takes the first queued fault whose route matches it. */
@@ -240,6 +250,8 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
   const statuses: FakeStatus[] = [];
   const scheduled: FakeScheduledStatus[] = [];
   const media: FakeMediaAttachment[] = [];
+  const deletedStatuses: FakeStatus[] = [];
+  const cancelledScheduled: FakeScheduledStatus[] = [];
   const faults = new FaultQueue<Exclude<FaultRoute, 'any'>, MastodonFault>();
   const idempotency = new Map<string, { kind: 'status' | 'scheduled'; id: string; storedAt: number }>();
   const rateWindows = new Map<string, { end: number; count: number }>();
@@ -482,6 +494,64 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     return { status: 200, body: {} };
   }
 
+  // ── reading and deleting statuses ──
+  function findStatus(id: string): FakeStatus {
+    const status = statuses.find((x) => x.id === id);
+    if (!status) throw new HttpError(404, 'Record not found');
+    return status;
+  }
+
+  function statusContext(headers: Record<string, string>, id: string): Reply {
+    authorize(headers, 'read:statuses');
+    const status = findStatus(id);
+    const ancestors: FakeStatus[] = [];
+    for (let parent = status.inReplyToId; parent !== undefined; ) {
+      const found = statuses.find((x) => x.id === parent);
+      if (!found) break;
+      ancestors.unshift(found);
+      parent = found.inReplyToId;
+    }
+    const descendants: FakeStatus[] = [];
+    const walk = (of: string) => {
+      for (const reply of statuses.filter((x) => x.inReplyToId === of)) {
+        descendants.push(reply);
+        walk(reply.id);
+      }
+    };
+    walk(id);
+    return { status: 200, body: { ancestors: ancestors.map(renderStatus), descendants: descendants.map(renderStatus) } };
+  }
+
+  function deleteStatus(headers: Record<string, string>, id: string): Reply {
+    authorize(headers, 'write:statuses');
+    const status = findStatus(id);
+    statuses.splice(statuses.indexOf(status), 1);
+    deletedStatuses.push(status);
+    return { status: 200, body: { ...renderStatus(status), text: status.text } };
+  }
+
+  function cancelScheduled(headers: Record<string, string>, id: string): Reply {
+    authorize(headers, 'write:statuses');
+    const found = scheduled.find((x) => x.id === id);
+    if (!found) throw new HttpError(404, 'Record not found');
+    scheduled.splice(scheduled.indexOf(found), 1);
+    cancelledScheduled.push(found);
+    for (const m of media) if (m.scheduledStatusId === id) m.deleted = true;
+    return { status: 200, body: {} };
+  }
+
+  function rescheduleScheduled(headers: Record<string, string>, id: string, body: Buffer): Reply {
+    authorize(headers, 'write:statuses');
+    const found = scheduled.find((x) => x.id === id);
+    if (!found) throw new HttpError(404, 'Record not found');
+    const params = parseParams(body, headers['content-type'] ?? '');
+    const at = typeof params.scheduled_at === 'string' ? Date.parse(params.scheduled_at) : Number.NaN;
+    if (Number.isNaN(at)) throw new HttpError(422, 'Validation failed: Scheduled at is invalid');
+    if (at <= now() + MIN_SCHEDULE_OFFSET_MS) throw new HttpError(422, 'Validation failed: Scheduled at The scheduled date must be in the future');
+    found.scheduledAt = new Date(at).toISOString();
+    return { status: 200, body: renderScheduled(found) };
+  }
+
   // ── routing ──
   function routeOf(method: string, path: string): Exclude<FaultRoute, 'any'> | undefined {
     if (method === 'POST' && path === '/api/v1/statuses') return 'statuses';
@@ -498,6 +568,16 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     const mediaId = /^\/api\/v1\/media\/([^/]+)$/.exec(path)?.[1];
     if (mediaId !== undefined && method === 'GET') return checkMedia(headers, decodeURIComponent(mediaId));
     if (mediaId !== undefined && method === 'DELETE') return deleteMedia(headers, decodeURIComponent(mediaId));
+    const statusPath = /^\/api\/v1\/statuses\/([^/]+)(\/context)?$/.exec(path);
+    if (statusPath && method === 'GET' && statusPath[2]) return statusContext(headers, decodeURIComponent(statusPath[1]!));
+    if (statusPath && method === 'GET') {
+      authorize(headers, 'read:statuses');
+      return { status: 200, body: renderStatus(findStatus(decodeURIComponent(statusPath[1]!))) };
+    }
+    if (statusPath && !statusPath[2] && method === 'DELETE') return deleteStatus(headers, decodeURIComponent(statusPath[1]!));
+    const scheduledId = /^\/api\/v1\/scheduled_statuses\/([^/]+)$/.exec(path)?.[1];
+    if (scheduledId !== undefined && method === 'DELETE') return cancelScheduled(headers, decodeURIComponent(scheduledId));
+    if (scheduledId !== undefined && method === 'PUT') return rescheduleScheduled(headers, decodeURIComponent(scheduledId), body);
     throw new HttpError(404, 'Not Found');
   }
 
@@ -581,6 +661,8 @@ export async function startFakeMastodon(opts: FakeMastodonOptions = {}): Promise
     requests,
     statuses,
     scheduled,
+    deletedStatuses,
+    cancelledScheduled,
     media,
     inject(route, ...list) {
       faults.inject(route, ...list);

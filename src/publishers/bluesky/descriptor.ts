@@ -22,6 +22,8 @@ export const bluesky: PublisherDescriptor<BlueskySettings> = {
   serves: (target) => target.account === 'bluesky',
   idempotencyWindowMs: Number.POSITIVE_INFINITY,
   idempotencyWindowText: 'ever',
+  retractEffect: { deletesPublished: true, text: 'deletes every post of the thread and the first comment (com.atproto.repo.deleteRecord)' },
+  editEffect: 'a post not yet due is sent as edited when a run finds it due (nothing was sent before)',
   minScheduleLeadMs: Number.NEGATIVE_INFINITY,
   needsAnchorTime: true,
   postsThreads: true,

@@ -23,7 +23,8 @@ import { errorMessage, PublishError } from '../../errors.js';
 import type { Json } from '../../io/json.js';
 import { blueskyPostUrl } from '../links.js';
 import { redact } from '../../secrets.js';
-import type { PlannedTarget, Publisher, TargetResult } from '../types.js';
+import type { PlannedTarget, Publisher, RetractOutcome, TargetResult } from '../types.js';
+import { retractRecords } from './retract.js';
 
 // Callers and tests import these from the publisher; they live with the transport now.
 export { guardedFetch } from './guarded-fetch.js';
@@ -109,6 +110,12 @@ export class BlueskyPublisher implements Publisher {
       };
     });
     return description;
+  }
+
+  // ─── retract ──────────────────────────────────────────────────────────────────────────
+
+  retract(target: PlannedTarget, recorded: TargetResult | undefined): Promise<RetractOutcome> {
+    return retractRecords(this.client, this.config.log, target, recorded);
   }
 
   // ─── publish ──────────────────────────────────────────────────────────────────────────

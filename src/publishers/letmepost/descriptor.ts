@@ -22,6 +22,8 @@ export const letmepost: PublisherDescriptor<LetmepostSettings> = {
   serves: (target) => !(DIRECT_ACCOUNTS as readonly string[]).includes(target.account),
   idempotencyWindowMs: 24 * 3600_000,
   idempotencyWindowText: '24 hours',
+  retractEffect: { deletesPublished: false, text: 'letmepost cancels a queued post (DELETE /v1/posts/{id}) but cannot delete a published one: delete it on the platform by hand' },
+  editEffect: 'moves a queued post to the new time (PATCH /v1/posts/{id}); its text cannot change once queued',
   idempotencyWindowBrief: 'letmepost 24 h',
   minScheduleLeadMs: 1000,
   needsAnchorTime: false,

@@ -23,7 +23,8 @@ import { NoAnswer, NoAnswerError, PostRowWatch, rowOutcome } from './no-answer.j
 import { AccountShapeWanted, readAnswer } from './post-answer.js';
 import { describedMedia, mediaItem, postRequest, sentInline, serverOptions } from './request-body.js';
 import { handlerBoundMs } from './server-limits.js';
-import type { PlannedTarget, Publisher, TargetResult, TargetStatus } from '../types.js';
+import type { PlannedTarget, Publisher, RetractOutcome, TargetResult, TargetStatus } from '../types.js';
+import { cancelQueued, rescheduleQueued } from './queued.js';
 
 // The names this module has always offered, wherever they live now.
 export type { LetmepostConfig } from './config.js';
@@ -53,6 +54,16 @@ export class LetmepostPublisher implements Publisher {
       headers: { Authorization: 'Bearer ***', 'Content-Type': 'application/json', 'Idempotency-Key': target.idempotencyKey },
       body: JSON.parse(targetsBody(postRequest(target, describedMedia(target)))) as unknown,
     };
+  }
+
+  /** Cancels a queued post; a published one stays (letmepost cannot delete it), as the outcome says. */
+  retract(target: PlannedTarget, recorded: TargetResult | undefined): Promise<RetractOutcome> {
+    return cancelQueued(this.config, this.policy, this.clock, target, recorded);
+  }
+
+  /** Moves a queued post to the target's new time (letmepost lets nothing else change). */
+  reschedule(target: PlannedTarget & { scheduledAt: string }, recorded: TargetResult): Promise<TargetResult> {
+    return rescheduleQueued(this.config, this.policy, this.clock, target, recorded);
   }
 
   async publish(target: PlannedTarget): Promise<TargetResult[]> {

@@ -18,6 +18,8 @@ export const mastodon: PublisherDescriptor<MastodonSettings> = {
   serves: (target) => target.account === 'mastodon',
   idempotencyWindowMs: 3600_000,
   idempotencyWindowText: 'about an hour',
+  retractEffect: { deletesPublished: true, text: 'deletes every status of the thread (DELETE /api/v1/statuses/:id), or cancels the scheduled status while it is queued' },
+  editEffect: 'moves a scheduled status to the new time (PUT /api/v1/scheduled_statuses/:id); its text cannot change once scheduled',
   idempotencyWindowBrief: 'Mastodon ~1 h',
   minScheduleLeadMs: 5 * 60_000,
   needsAnchorTime: false,

@@ -24,7 +24,8 @@
 import { contentChangedWarning } from '../content-change.js';
 import { PublishError } from '../../errors.js';
 import { compact } from '../../io/json.js';
-import type { PlannedTarget, Publisher, TargetResult } from '../types.js';
+import type { PlannedTarget, Publisher, RetractOutcome, TargetResult } from '../types.js';
+import { rescheduleStatus, retractStatuses } from './lifecycle.js';
 import { MastodonClient, type MastodonConfig } from './client.js';
 import { fetchInstanceLimits, MASTODON_DEFAULTS, type InstanceLimits } from './instance.js';
 import { bytes, discardUploads, mediaFacts, mediaProblems, prepareMedia, uploadMedia } from './media.js';
@@ -94,6 +95,16 @@ export class MastodonPublisher implements Publisher {
       ],
       problems: problems.length > 0 ? problems : undefined,
     });
+  }
+
+  // ───────────────────────────── retract ─────────────────────────────
+
+  retract(target: PlannedTarget, recorded: TargetResult | undefined): Promise<RetractOutcome> {
+    return retractStatuses(this.client, target, recorded);
+  }
+
+  reschedule(target: PlannedTarget & { scheduledAt: string }, recorded: TargetResult): Promise<TargetResult> {
+    return rescheduleStatus(this.client, target, recorded);
   }
 
   // ───────────────────────────── publish ─────────────────────────────

@@ -32,6 +32,8 @@ export const x: PublisherDescriptor<XSettings> = {
   // X remembers nothing per request; its refusal of a duplicate text is no key (see publisher.ts).
   idempotencyWindowMs: 0,
   idempotencyWindowText: '0 s (X has no idempotency key)',
+  retractEffect: { deletesPublished: false, text: 'the direct X publisher does not delete posts: delete it on X by hand' },
+  editEffect: 'a post not yet due is sent as edited when a run finds it due (nothing was sent before)',
   idempotencyWindowBrief: 'X none (the ledger only)',
   minScheduleLeadMs: Number.NEGATIVE_INFINITY,
   needsAnchorTime: false,
