@@ -1,0 +1,1 @@
+export const id=661;export const ids=[661];export const modules={4661:((e,t,n)=>{n.r(t),n.d(t,{xWeightedLength:()=>i});var r=n(4770);function i(e){return r.parseTweet(e).weightedLength}})};

@@ -1,1 +1,0 @@
-export const id=67;export const ids=[67];export const modules={3067:((e,t,n)=>{n.r(t),n.d(t,{xWeightedLength:()=>i});var r=n(2194);function i(e){return r.parseTweet(e).weightedLength}})};
