@@ -95,7 +95,7 @@ async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
     return { mode: 'publish', targets: [], fromFiles: false, kinds: new Set() };
   }
   const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
-  const targets = await planPost(loaded.post, inlineSource(ctx, settings.inlineTargetsList), opts, errors);
+  const targets = await planPost(loaded.post, inlineSource(ctx, settings.inlineTargetsList, loaded.post.targets), opts, errors);
   return { mode: 'publish', targets, fromFiles: false, kinds: kindsOf([loaded.post]) };
 }
 

@@ -31,6 +31,8 @@ export function normalizePlatform(raw: string): Platform | undefined {
 export interface PlatformLimits {
   /** Maximum text length in graphemes (Mastodon: the instance's own limit replaces this). */
   maxGraphemes: number;
+  /** A cap on the UTF-8 bytes of a post's text, besides its length. */
+  maxTextBytes?: number;
   /** Twitter counts every URL as this many characters, whatever its length. */
   urlWeight?: number;
   maxImages: number;
@@ -49,7 +51,7 @@ export interface PlatformLimits {
 
 export const PLATFORM_LIMITS: Readonly<Record<Platform, PlatformLimits>> = {
   // Media sizes: what letmepost's publishers accept (its open-source server, 2026-06).
-  bluesky: { displayName: 'Bluesky', firstComment: true, imagesOrVideo: true, maxGraphemes: 300, maxImages: 4, maxImageBytes: 1_000_000, maxVideos: 1, maxVideoBytes: 100_000_000, maxAltText: 2000 },
+  bluesky: { displayName: 'Bluesky', firstComment: true, imagesOrVideo: true, maxGraphemes: 300, maxTextBytes: 3000, maxImages: 4, maxImageBytes: 1_000_000, maxVideos: 1, maxVideoBytes: 100_000_000, maxAltText: 2000 },
   twitter: { displayName: 'X (Twitter)', maxGraphemes: 280, urlWeight: 23, maxImages: 4, maxImageBytes: 5_000_000, maxVideos: 1, maxVideoBytes: 512_000_000 },
   threads: { displayName: 'Threads', maxGraphemes: 500, maxImages: 10, maxImageBytes: 8_000_000, maxVideos: 1, maxVideoBytes: 1_000_000_000 },
   linkedin: { displayName: 'LinkedIn', maxGraphemes: 3000, maxImages: 0, maxVideos: 0, textOnly: true },

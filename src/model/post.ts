@@ -34,13 +34,21 @@ const platformField = z
     return platform;
   });
 
-export const targetSchema = z.strictObject({
-  platform: platformField,
-  account: z
-    .string()
-    .min(1)
-    .describe("The letmepost account id (a uuid), or 'bluesky' / 'mastodon' / 'x' for the direct adapter configured in the step."),
-});
+/** How Markdown notes that do not fit one post are posted (see text/platform-text.ts). */
+export const NOTES_MODES = ['truncate', 'thread', 'link-only'] as const;
+export type NotesMode = (typeof NOTES_MODES)[number];
+
+export const targetSchema = z
+  .strictObject({
+    platform: platformField,
+    account: z
+      .string()
+      .min(1)
+      .describe("The letmepost account id (a uuid), or 'bluesky' / 'mastodon' / 'x' for the direct adapter configured in the step."),
+    text: z.string().optional().describe("This target's own text, instead of the post's (one text per platform)."),
+    thread: z.array(z.string()).min(1).optional().describe("This target's own thread, instead of the post's text."),
+  })
+  .refine((t) => t.text === undefined || t.thread === undefined, { message: 'give at most one of text or thread for a target', path: ['thread'] });
 
 export const mediaSchema = z
   .strictObject({
@@ -117,6 +125,11 @@ export const postSchema = z
     text: z.string().optional().describe('The text of the post.'),
     thread: z.array(z.string()).min(1).optional().describe('A thread: one text per post, in order.'),
     targets: z.array(targetSchema).min(1).describe('Where to post: one entry per platform account.'),
+    format: z.enum(['plain', 'markdown']).optional().describe("markdown: the text is GitHub Markdown, rendered for each platform (links, lists, headings; the author's @mentions stay); plain (default): posted as written."),
+    releaseNotes: z
+      .enum(NOTES_MODES)
+      .optional()
+      .describe('How Markdown notes that do not fit one post are posted: truncate (default: one post, cut after a paragraph with … and the release link), thread (split on paragraphs into a thread, direct publishers), link-only (leave the notes out, keep the link).'),
     media: z.array(mediaSchema).default([]).describe('Images or a video, with alt text.'),
     scheduledAt: z.string().optional().describe('When to publish, ISO-8601 in UTC, e.g. 2026-12-01T09:00:00Z.'),
     firstComment: z.string().min(1).optional().describe('A reply posted right after the post (Bluesky only).'),

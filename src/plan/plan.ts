@@ -13,6 +13,7 @@ import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Pro
 import type { PostDefinition } from '../model/post.js';
 import { descriptorFor } from '../publishers/registry.js';
 import type { PlannedTarget, TargetOperation } from '../publishers/types.js';
+import { targetTexts } from './texts.js';
 
 /** Where a post came from, and how to point at one of its fields in an error. */
 export interface PostSource {
@@ -100,7 +101,6 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
   const cancelling = source.operation?.kind === 'cancel' || (source.operation?.kind === 'edit' && opts.checkEdits !== true);
   await prepareLengths(post.targets.map((t) => t.platform));
   const media = cancelling ? [] : await resolveMedia(post, source, opts.ctx.workspace, errors);
-  const texts = post.thread ?? [post.text ?? ''];
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
   const scheduledIso = scheduled && 'iso' in scheduled ? scheduled.iso : undefined;
   const planned: PlannedTarget[] = [];
@@ -115,10 +115,15 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       continue;
     }
     seen.add(id);
-    const problems: Problem[] = cancelling ? [] : preflight(post, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
+    const shaped = targetTexts(post, target, index, publisher, opts.ctx, opts.maxThreadPosts);
+    const texts = shaped.texts;
+    // The target's own text is checked as the post's would be, and its problems point at it.
+    const checked: PostDefinition = target.thread !== undefined ? { ...post, thread: target.thread, text: undefined } : target.text !== undefined ? { ...post, text: target.text, thread: undefined } : post;
+    const problems: Problem[] = cancelling ? [] : preflight(checked, { publisher: publisher.kind, platform: target.platform, account: target.account, maxThreadPosts: opts.maxThreadPosts }, texts, media);
     // Post-level problems (text, schedule) would repeat for every target: report each once.
     for (const p of problems) {
-      const err = source.error(p.path, p.message);
+      const own = shaped.path[0] === 'targets' && (p.path[0] === 'text' || p.path[0] === 'thread');
+      const err = source.error(own ? [...shaped.path.slice(0, 2), ...p.path] : p.path, p.message);
       if (!errors.slice(before).some((e) => e.message === err.message)) errors.push(err);
     }
     const keyTarget = { platform: target.platform, account: target.account };
@@ -147,6 +152,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       idempotencyKey: base,
       keys: targetKeys(base, Math.max(texts.length, opts.maxThreadPosts)),
       texts,
+      ...(shaped.links ? { links: shaped.links } : {}),
       media,
       options: optionsFor(post, target.platform),
       maxThreadPosts: opts.maxThreadPosts,

@@ -11,6 +11,7 @@ import type { RetryPolicy } from '../io/retry.js';
 import type { ResolvedMedia } from '../model/media.js';
 import type { Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
+import type { TextLink } from '../text/markdown.js';
 
 export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon' | 'x';
 
@@ -70,6 +71,8 @@ export interface PlannedTarget {
   readonly keys: TargetKeys;
   /** The texts to post: one, or several for a thread. */
   readonly texts: readonly string[];
+  /** Per text, links over spans of it (UTF-16 offsets), for a publisher with `linkFacets`; absent: links are found in the text. */
+  readonly links?: readonly (readonly TextLink[])[];
   readonly media: readonly ResolvedMedia[];
   /** UTC, with Z. */
   readonly scheduledAt?: string;
@@ -185,6 +188,8 @@ export interface PublisherDescriptor<S = unknown> {
   readonly needsAnchorTime: boolean;
   /** It posts threads: a `thread` list, and a long text split into posts. */
   readonly postsThreads: boolean;
+  /** Links travel beside the text (Bluesky's link facets): rendered Markdown shows a link's label, not its URL. */
+  readonly linkFacets?: boolean;
   /** How many posts a long text becomes, when that is known before sending; undefined when the server decides. */
   splitCount?(text: string, options: PlatformOptions): number;
   /** Whether each text must fit the platform's cap before sending (else it is split, or the server's own limit decides). */

@@ -62,10 +62,17 @@ export function renderPreview(
   for (const [label, group] of posts) {
     const first = group[0]!;
     const lines: string[] = [`#### ${label === 'inputs' ? 'Post from inputs' : mdCode(label)}`, ''];
-    first.texts.forEach((text, i) => {
-      if (first.texts.length > 1) lines.push(`**Post ${i + 1} of ${first.texts.length}**`, '');
-      lines.push(mdBlock(text), '');
-    });
+    // One text per platform (or Markdown rendered per platform): each version once, named by its targets.
+    const versions = new Map<string, PlannedTarget[]>();
+    for (const t of group) versions.set(JSON.stringify(t.texts), [...(versions.get(JSON.stringify(t.texts)) ?? []), t]);
+    for (const [, shown] of versions) {
+      const texts = shown[0]!.texts;
+      if (versions.size > 1) lines.push(`**${[...new Set(shown.map((t) => PLATFORM_LIMITS[t.platform].displayName))].join(', ')}**`, '');
+      texts.forEach((text, i) => {
+        if (texts.length > 1) lines.push(`**Post ${i + 1} of ${texts.length}**`, '');
+        lines.push(mdBlock(text), '');
+      });
+    }
     if (first.firstComment) lines.push('**First comment**', '', mdBlock(first.firstComment), '');
     if (first.media.length > 0) {
       lines.push('| Media | Kind | Size | Alt text |', '|---|---|---|---|');

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import type { RunContext } from '../context.js';
-import { normalizePlatform, PLATFORMS } from '../model/platforms.js';
+import { normalizePlatform, PLATFORMS, type Platform } from '../model/platforms.js';
 import { DIRECT_ACCOUNT_PLATFORM, DIRECT_ACCOUNTS, isUuid, postSchema, type PostDefinition, type PostInput } from '../model/post.js';
 import type { PostSource } from '../plan/plan.js';
 import type { InputReader } from '../io/input-reader.js';
@@ -23,6 +23,7 @@ export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
   thread: 'thread',
   targets: 'targets',
   media: 'media',
+  releaseNotes: 'release-notes',
   scheduledAt: 'scheduled-at',
   firstComment: 'first-comment',
   pinterest: 'pinterest-board-id',
@@ -55,6 +56,11 @@ export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
 /** Inputs that only shape an inline post: set without `text` or `thread`, the text is missing. */
 const INLINE_ONLY_INPUTS = ['platform', 'account-id', 'targets', 'media', 'scheduled-at', 'first-comment'] as const;
 
+/** The input that gives a platform its own text: `text-bluesky`, `text-x`, … (X by its current name). */
+export function platformTextInput(platform: Platform): string {
+  return `text-${platform === 'twitter' ? 'x' : platform}`;
+}
+
 /** The four inputs of the direct X publisher (OAuth 1.0a user context). */
 export const X_KEY_INPUTS = ['x-api-key', 'x-api-secret', 'x-access-token', 'x-access-token-secret'] as const;
 
@@ -70,7 +76,7 @@ export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLe
   if (text === undefined && thread === undefined) {
     // Without text the step reads post files; inputs that only shape an inline post mean the
     // text was meant to be there (an expression such as a release body can come out empty).
-    const inlineOnly = INLINE_ONLY_INPUTS.filter((name) => r.str(name) !== undefined);
+    const inlineOnly = [...INLINE_ONLY_INPUTS, ...PLATFORMS.map(platformTextInput)].filter((name) => r.str(name) !== undefined);
     if (inlineOnly.length > 0) {
       const quoted = inlineOnly.map((name) => `'${name}'`);
       const names = quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}` : quoted[0]!;
@@ -100,7 +106,8 @@ export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLe
   const post: Record<string, unknown> = {
     text,
     thread,
-    targets: targetList ?? [],
+    targets: withPlatformTexts(r, targetList ?? []),
+    releaseNotes: r.str('release-notes'),
     media: r.yamlList('media', '  - path: assets/screenshot.png\n    alt: The new dashboard\n  - url: https://example.com/banner.jpg\n    alt: Release banner'),
     scheduledAt: r.str('scheduled-at'),
     firstComment: r.text('first-comment'),
@@ -136,6 +143,27 @@ export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLe
   const sensitive = r.bool('mastodon-sensitive');
   if ([visibility, language, spoilerText, sensitive].some((v) => v !== undefined)) post.mastodon = { visibility, language, spoilerText, sensitive };
   return dropUndefined(post) as PostInput;
+}
+
+/**
+ * `text-<platform>` gives every target on that platform its own text. Set for a platform no
+ * target posts to, it is an error: the text would silently go nowhere.
+ */
+function withPlatformTexts(r: InputReader, targets: unknown[]): unknown[] {
+  const platformOf = (t: unknown) => (t !== null && typeof t === 'object' && typeof (t as { platform?: unknown }).platform === 'string' ? normalizePlatform((t as { platform: string }).platform) : undefined);
+  let out = targets;
+  for (const platform of PLATFORMS) {
+    const input = platformTextInput(platform);
+    const own = r.text(input);
+    if (own === undefined) continue;
+    if (!targets.some((t) => platformOf(t) === platform)) {
+      const posted = [...new Set(targets.map(platformOf).filter((p): p is Platform => p !== undefined))];
+      r.fail(input, `is set, but no target posts to ${platform === 'twitter' ? 'x' : platform}${posted.length > 0 ? ` (the targets are on ${posted.join(', ')})` : ''}; remove it, or add a target on that platform`);
+      continue;
+    }
+    out = out.map((t) => (platformOf(t) === platform ? { ...(t as object), text: own } : t));
+  }
+  return out;
 }
 
 /** Which account an inline target posts as: the letmepost account id, or a direct adapter. */
@@ -208,8 +236,13 @@ function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
  * The input a field of the inline post comes from, and which item of a list input it is:
  * one mapping for schema issues and preflight problems alike.
  */
-export function inputOfField(path: readonly PropertyKey[], targetsList: boolean): { input: string; where: string } {
+export function inputOfField(path: readonly PropertyKey[], targetsList: boolean, targets: readonly { platform?: unknown }[] = []): { input: string; where: string } {
   const field = path.map(String);
+  // A target's own text comes from its platform's text input.
+  if (field[0] === 'targets' && field[2] === 'text') {
+    const platform = normalizePlatform(String(targets[Number(field[1])]?.platform ?? ''));
+    if (platform !== undefined) return { input: platformTextInput(platform), where: '' };
+  }
   let input = POST_FIELD_INPUTS[field.slice(0, 3).join('.')] ?? POST_FIELD_INPUTS[field.slice(0, 2).join('.')] ?? POST_FIELD_INPUTS[field[0] ?? ''] ?? field[0] ?? 'text';
   // A single target is built from 'platform' and 'account-id'; its problems are about the account.
   if (input === 'targets' && !targetsList) input = 'account-id';
@@ -219,13 +252,13 @@ export function inputOfField(path: readonly PropertyKey[], targetsList: boolean)
 }
 
 /** The inline post's fields map to inputs; a problem names the input that set the field. */
-export function inlineSource(ctx: Pick<RunContext, 'workspace' | 'sha'>, targetsList: boolean): PostSource {
+export function inlineSource(ctx: Pick<RunContext, 'workspace' | 'sha'>, targetsList: boolean, targets: readonly { platform?: unknown }[] = []): PostSource {
   return {
     label: 'inputs',
     baseDir: ctx.workspace,
     ...(ctx.sha ? { commit: ctx.sha } : {}),
     error(path, message) {
-      const { input, where } = inputOfField(path, targetsList);
+      const { input, where } = inputOfField(path, targetsList, targets);
       return new InputError(input, `Input '${input}'${where} ${message}`);
     },
   };
@@ -248,13 +281,14 @@ export function loadInline(inline: PostInput, ctx: RunContext, targetsList: bool
     ...(inline.text !== undefined ? { text: render(inline.text, 'text') } : {}),
     ...(inline.thread !== undefined ? { thread: inline.thread.map((t) => (typeof t === 'string' ? render(t, 'thread') : t)) } : {}),
     ...(inline.firstComment !== undefined ? { firstComment: render(inline.firstComment, 'first-comment') } : {}),
+    targets: inline.targets.map((t) => (typeof t.text === 'string' ? { ...t, text: render(t.text, inputOfField(['targets', 0, 'text'], false, [t]).input) } : t)),
   };
   if (errors.length > 0) return { errors };
   const parsed = postSchema.safeParse(rendered);
   if (parsed.success) return { post: parsed.data };
   return {
     errors: parsed.error.issues.map((issue) => {
-      const { input, where } = inputOfField(issue.path, targetsList);
+      const { input, where } = inputOfField(issue.path, targetsList, (rendered.targets ?? []) as { platform?: unknown }[]);
       return new InputError(input, joinIssue(`Input '${input}'${where}`, describeIssue(issue, rendered)));
     }),
   };

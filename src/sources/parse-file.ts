@@ -92,6 +92,15 @@ function templatedFields(data: unknown): Array<{ path: (string | number)[]; text
   if (Array.isArray(thread)) thread.forEach((t, i) => typeof t === 'string' && fields.push({ path: ['thread', i], text: t }));
   const firstComment = valueAt(data, ['firstComment']);
   if (typeof firstComment === 'string') fields.push({ path: ['firstComment'], text: firstComment });
+  const targets = valueAt(data, ['targets']);
+  if (Array.isArray(targets)) {
+    targets.forEach((_, t) => {
+      const own = valueAt(data, ['targets', t, 'text']);
+      if (typeof own === 'string') fields.push({ path: ['targets', t, 'text'], text: own });
+      const ownThread = valueAt(data, ['targets', t, 'thread']);
+      if (Array.isArray(ownThread)) ownThread.forEach((x, i) => typeof x === 'string' && fields.push({ path: ['targets', t, 'thread', i], text: x }));
+    });
+  }
   return fields;
 }
 
@@ -221,6 +230,11 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
       ...(valid.text !== undefined ? { text: rendered.get('text') ?? valid.text } : {}),
       ...(valid.thread !== undefined ? { thread: valid.thread.map((t, i) => rendered.get(`thread[${i}]`) ?? t) } : {}),
       ...(valid.firstComment !== undefined ? { firstComment: rendered.get('firstComment') ?? valid.firstComment } : {}),
+      targets: valid.targets.map((target, t) => ({
+        ...target,
+        ...(target.text !== undefined ? { text: rendered.get(fieldName(['targets', t, 'text'])) ?? target.text } : {}),
+        ...(target.thread !== undefined ? { thread: target.thread.map((x, i) => rendered.get(fieldName(['targets', t, 'thread', i])) ?? x) } : {}),
+      })),
     };
 
     const source: PostSource = {

@@ -9,7 +9,8 @@
  * an error — never an empty string.
  */
 import type { RunContext } from '../context.js';
-import { graphemes } from '../text/length.js';
+import { truncateText } from '../text/length.js';
+import { mark } from '../text/marked-text.js';
 
 /** Payload objects that dotted placeholders may read, and the events that carry them. */
 export const TEMPLATE_ROOTS = {
@@ -257,28 +258,25 @@ function capitalize(s: string): string {
 
 interface Filter {
   apply(value: string): string;
+  /** The value goes into the post exactly as the event has it: no Markdown rendering, no neutralised references. */
+  raw?: true;
 }
 
 /**
- * The first `max` user-perceived characters of `text`, ending with '…' when cut: at a word
- * boundary when one is near the end (never mid-word, mid-link or mid-emoji), else at the cap.
+ * Event fields written in GitHub Markdown, rendered for each platform when the post is planned
+ * (text/platform-text.ts); and one-line fields whose GitHub references (@alice, #12) are
+ * neutralised — a post quoting a PR title must not tag strangers.
  */
-export function truncateText(text: string, max: number): string {
-  const chars = graphemes(text);
-  if (chars.length <= max) return text;
-  const room = chars.slice(0, Math.max(0, max - 1));
-  let end = room.length;
-  // Back to the last whitespace, unless that throws away more than a third of the room.
-  for (let i = room.length; i > 0; i--) {
-    if (/^\s$/.test(chars[i] ?? '')) {
-      if (i >= room.length * (2 / 3)) end = i;
-      break;
-    }
-  }
-  return `${room.slice(0, end).join('').replace(/[\s,;:.–—-]+$/, '')}…`;
+const MARKDOWN_FIELDS: ReadonlySet<string> = new Set(['release.body', 'pull_request.body']);
+const TITLE_FIELDS: ReadonlySet<string> = new Set(['release.name', 'pull_request.title', 'head_commit.message']);
+
+function marked(name: string, value: string): string {
+  if (MARKDOWN_FIELDS.has(name)) return mark('event-markdown', value);
+  if (TITLE_FIELDS.has(name)) return mark('event-title', value);
+  return value;
 }
 
-const FILTER_HELP = "the filters are: truncate: N (keep at most N characters, cut at a word, end with '…')";
+const FILTER_HELP = "the filters are: truncate: N (keep at most N characters, cut at a word, end with '…') and raw (the value exactly as the event has it: release notes not rendered from Markdown, @names and #numbers not neutralised)";
 
 function parseFilter(text: string): Filter | { error: string } {
   const match = /^([a-z_]+)\s*(?::\s*(.*))?$/i.exec(text);
@@ -287,6 +285,7 @@ function parseFilter(text: string): Filter | { error: string } {
     if (!Number.isInteger(n) || n < 2 || n > 100_000) return { error: `'truncate' needs a whole number of characters from 2 to 100000, e.g. truncate: 250` };
     return { apply: (value) => truncateText(value, n) };
   }
+  if (match?.[1] === 'raw' && match[2] === undefined) return { apply: (value) => value, raw: true };
   return { error: `'${text}' is not a filter; ${FILTER_HELP}` };
 }
 
@@ -344,7 +343,7 @@ export function renderTemplate(text: string, vars: TemplateVariables, options: R
       if (!deferred.includes(name)) deferred.push(name);
     } else {
       const value = (filters as Filter[]).reduce((v, f) => f.apply(v), result.value);
-      out += value;
+      out += (filters as Filter[]).some((f) => f.raw) ? value : marked(name, value);
       used[name] = value;
     }
   }

@@ -4,7 +4,7 @@
  * (once) only when a run has an X target: call `prepareLengths` before `platformLength`.
  */
 import { PLATFORM_LIMITS, type Platform } from '../model/platforms.js';
-import { weightedLength } from './length.js';
+import { hasAtMostGraphemes, weightedLength } from './length.js';
 
 let xLength: ((text: string) => number) | undefined;
 
@@ -28,4 +28,13 @@ export function countingNote(platform: Platform): string {
   if (platform === 'twitter') return ' (as X counts: every link 23, most CJK characters and emoji 2)';
   const weight = PLATFORM_LIMITS[platform].urlWeight;
   return weight ? ` (every link counts as ${weight})` : '';
+}
+
+/** Whether a text fits one post on the platform: its length as the platform counts, and its byte cap. */
+export function fitsPlatform(platform: Platform, text: string): boolean {
+  const limits = PLATFORM_LIMITS[platform];
+  if (limits.maxTextBytes !== undefined && Buffer.byteLength(text, 'utf8') > limits.maxTextBytes) return false;
+  // Counted only as far as the cap where links weigh what they are.
+  if (limits.urlWeight === undefined) return hasAtMostGraphemes(text, limits.maxGraphemes);
+  return platformLength(platform, text) <= limits.maxGraphemes;
 }

@@ -27,6 +27,7 @@ export const bluesky: PublisherDescriptor<BlueskySettings> = {
   minScheduleLeadMs: Number.NEGATIVE_INFINITY,
   needsAnchorTime: true,
   postsThreads: true,
+  linkFacets: true,
   splitCount: (text, options) => splitThread(text, { numbering: options.bluesky?.threadNumbering === true }).length,
   checksTextCap: false,
 

@@ -13,7 +13,7 @@
  * This module decides what to write and in which order; client.ts carries the calls to
  * Bluesky (login, retries) and embeds.ts builds the first post's images, video or link card.
  */
-import { applyMentions, describeMentions, detectFacets, mentionedHandles } from './rich-text.js';
+import { applyMentions, describeMentions, facetsWithLinks, mentionedHandles } from './rich-text.js';
 import { BlueskyClient, POST_COLLECTION, sameRepo, type ClientConfig, type Session, type StoredPost, type StrongRef } from './client.js';
 import { describeEmbed, Embeds, type EmbedConfig } from './embeds.js';
 import { anchorOf, planPosts, type PlannedPost } from './records.js';
@@ -86,7 +86,7 @@ export class BlueskyPublisher implements Publisher {
       description.note = `scheduled for ${target.scheduledAt}, not due yet: nothing is sent until a run at or after that time (Bluesky has no native scheduling)`;
     }
     description.writes = plan.map((post) => {
-      const facets = detectFacets(post.text);
+      const facets = facetsWithLinks(post.text, post.links);
       const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: '<the time of the write>' };
       if (facets.length) record.facets = describeMentions(facets);
       const replyTo = target.options.bluesky?.replyTo;
@@ -300,7 +300,7 @@ export class BlueskyPublisher implements Publisher {
   }
 
   private async buildRecord(session: Session, target: PlannedTarget, post: PlannedPost, reply: { root: StrongRef; parent: StrongRef } | undefined, warnings: string[]): Promise<Json> {
-    const detected = detectFacets(post.text);
+    const detected = facetsWithLinks(post.text, post.links);
     const handles = mentionedHandles(detected);
     const dids = new Map(await Promise.all(handles.map(async (h) => [h, await this.client.resolveHandle(session, h)] as const)));
     const { facets, unresolved } = applyMentions(detected, dids);

@@ -8,6 +8,7 @@
  */
 import type { PlannedTarget } from '../types.js';
 import { splitThread } from './split.js';
+import type { TextLink } from '../../text/markdown.js';
 import { tidFromKey } from './tid.js';
 
 export interface PlannedPost {
@@ -19,6 +20,8 @@ export interface PlannedPost {
   key: string;
   rkey: string;
   text: string;
+  /** Its links beside the text (rendered Markdown), when the planner gave them. */
+  links?: readonly TextLink[];
 }
 
 /** The stable time behind the record keys: the orchestrator's anchor, else the schedule. */
@@ -31,17 +34,19 @@ export function anchorOf(target: Pick<PlannedTarget, 'anchorTime' | 'scheduledAt
   return undefined;
 }
 
-export function planPosts(target: Pick<PlannedTarget, 'keys' | 'texts' | 'firstComment' | 'options'>, anchorMs: number): PlannedPost[] {
+export function planPosts(target: Pick<PlannedTarget, 'keys' | 'texts' | 'links' | 'firstComment' | 'options'>, anchorMs: number): PlannedPost[] {
   const texts = target.texts.length === 1 ? splitThread(target.texts[0]!, { numbering: target.options.bluesky?.threadNumbering === true }) : target.texts;
+  // Links beside the text hold for the texts as planned; a text split here finds its links itself.
+  const links = texts === target.texts || texts.length === 1 ? target.links : undefined;
   const planned: PlannedPost[] = [];
-  const at = (index: number, kind: PlannedPost['kind'], key: string, text: string, part: string | undefined) => {
+  const at = (index: number, kind: PlannedPost['kind'], key: string, text: string, part: string | undefined, textLinks?: readonly TextLink[]) => {
     // Each later post's record key is 1 ms younger, so replies sort after what they answer.
     const time = anchorMs + index;
-    planned.push({ index, kind, ...(part !== undefined ? { part } : {}), key, rkey: tidFromKey(key, time), text });
+    planned.push({ index, kind, ...(part !== undefined ? { part } : {}), key, rkey: tidFromKey(key, time), text, ...(textLinks && textLinks.length > 0 ? { links: textLinks } : {}) });
   };
   texts.forEach((text, i) => {
     const key = target.keys.parts[i]!;
-    at(i, 'post', key, text, texts.length > 1 ? `${i + 1}/${texts.length}` : undefined);
+    at(i, 'post', key, text, texts.length > 1 ? `${i + 1}/${texts.length}` : undefined, links?.[i]);
   });
   if (target.firstComment !== undefined) at(texts.length, 'first-comment', target.keys.firstComment, target.firstComment, 'first-comment');
   return planned;

@@ -8,6 +8,7 @@
  */
 import TLDS from 'tlds';
 import { countGraphemes } from '../../text/length.js';
+import type { TextLink } from '../../text/markdown.js';
 
 const MENTION = 'app.bsky.richtext.facet#mention';
 const LINK = 'app.bsky.richtext.facet#link';
@@ -115,6 +116,20 @@ export function detectFacets(text: string): Facet[] {
 
   // Stable: facets starting at the same byte keep the order above.
   return found.sort((a, b) => a.index.byteStart - b.index.byteStart);
+}
+
+/**
+ * Facets of a text whose links are known beside it (Markdown rendered to a label with a
+ * link): those links — http(s) only — and whatever detection finds outside them.
+ */
+export function facetsWithLinks(text: string, links: readonly TextLink[] | undefined): Facet[] {
+  const detected = detectFacets(text);
+  const usable = (links ?? []).filter((l) => /^https?:\/\//i.test(l.url) && l.start >= 0 && l.end <= text.length && l.start < l.end);
+  if (usable.length === 0) return detected;
+  const bytes = byteOffsets(text);
+  const given: Facet[] = usable.map((l) => ({ $type: 'app.bsky.richtext.facet', index: { byteStart: bytes(l.start), byteEnd: bytes(l.end) }, features: [{ $type: LINK, uri: l.url }] }));
+  const overlaps = (f: Facet) => given.some((g) => f.index.byteStart < g.index.byteEnd && g.index.byteStart < f.index.byteEnd);
+  return [...given, ...detected.filter((f) => !overlaps(f))].sort((a, b) => a.index.byteStart - b.index.byteStart);
 }
 
 /** Handles mentioned in the facets, lower-cased, in order of appearance, once each. */
