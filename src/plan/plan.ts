@@ -13,7 +13,7 @@ import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Pro
 import type { PostDefinition } from '../model/post.js';
 import { descriptorFor } from '../publishers/registry.js';
 import type { PlannedTarget, TargetOperation } from '../publishers/types.js';
-import { targetTexts } from './texts.js';
+import { firstCommentText, targetTexts } from './texts.js';
 
 /** Where a post came from, and how to point at one of its fields in an error. */
 export interface PostSource {
@@ -157,7 +157,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       options: optionsFor(post, target.platform),
       maxThreadPosts: opts.maxThreadPosts,
       ...(scheduledIso !== undefined ? { scheduledAt: scheduledIso, scheduledAtAsWritten: post.scheduledAt! } : {}),
-      ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}),
+      ...(post.firstComment !== undefined ? { firstComment: firstCommentText(post, target, opts.ctx)! } : {}),
       ...(anchor !== undefined ? { anchorTime: anchor } : {}),
       ...(commit ? { ledgerCommit: commit } : {}),
       ...(operation ? { operation } : {}),

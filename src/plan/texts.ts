@@ -36,6 +36,17 @@ function moreUrlOf(ctx: Pick<RunContext, 'payload'>): string | undefined {
   return undefined;
 }
 
+/**
+ * A first comment is one post: what it takes from the event is rendered and fitted like a
+ * text, never threaded, its links written out (a first comment carries no links beside it).
+ */
+export function firstCommentText(post: PostDefinition, target: TargetDefinition, ctx: Pick<RunContext, 'payload' | 'serverUrl' | 'repository'>): string | undefined {
+  if (post.firstComment === undefined || !hasMarks(post.firstComment)) return post.firstComment;
+  const markdown = { links: 'inline', repositoryUrl: `${ctx.serverUrl}/${ctx.repository}`, serverUrl: ctx.serverUrl } as const;
+  const moreUrl = moreUrlOf(ctx);
+  return platformText(post.firstComment, { mode: 'truncate', markdown, fits: (t) => fitsPlatform(target.platform, t), maxPosts: 1, ...(moreUrl ? { moreUrl } : {}) }).texts[0];
+}
+
 export function targetTexts(
   post: PostDefinition,
   target: TargetDefinition,

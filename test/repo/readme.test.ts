@@ -1,3 +1,5 @@
+import { PLATFORMS } from '../../src/model/platforms.js';
+import { platformTextInput } from '../../src/sources/inline.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +31,9 @@ describe('README and action.yml agree', () => {
     const names = new Set([...source.matchAll(/\br\.(?:str|text|bool|choice|seconds|count|url|yamlList)\('([a-z0-9-]+)'/g)].map((m) => m[1]!));
     // …and pairs of inputs naming one thing: strongRef(r, 'x-uri', 'x-cid').
     for (const m of source.matchAll(/\bstrongRef\(r, '([a-z0-9-]+)', '([a-z0-9-]+)'\)/g)) names.add(m[1]!).add(m[2]!);
+    // …and one text input per platform, read as r.text(platformTextInput(platform)).
+    expect(source).toMatch(/r\.text\(input\)/);
+    for (const platform of PLATFORMS) names.add(platformTextInput(platform));
     expect([...names].sort()).toEqual(Object.keys(action.inputs).sort());
   });
 

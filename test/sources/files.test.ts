@@ -1,3 +1,4 @@
+import { unmarked } from '../../src/text/marked-text.js';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,7 +40,7 @@ describe('post file validation', () => {
     ['a YAML syntax error', `text: hi\ntargets:\n${TARGET}  - platform: [bluesky\n`, 'posts/p.yml:6:1', /^YAML syntax error: /],
     ['a duplicate key', `text: hi\ntext: again\ntargets:\n${TARGET}`, 'posts/p.yml:2:1', /YAML syntax error: Map keys must be unique/],
     ['an unknown field, with the closest known field', `text: hi\nscheduled_at: 2026-12-01T09:00:00Z\ntargets:\n${TARGET}`, 'posts/p.yml:2:1', /^'scheduled_at' is not a field; did you mean 'scheduledAt'\?$/],
-    ['an unknown field far from any known one, with the list of fields', `text: hi\ncolour: red\ntargets:\n${TARGET}`, 'posts/p.yml:2:1', /^'colour' is not a field; the fields are: id, text, thread, targets, media/],
+    ['an unknown field far from any known one, with the list of fields', `text: hi\ncolour: red\ntargets:\n${TARGET}`, 'posts/p.yml:2:1', /^'colour' is not a field; the fields are: id, text, thread, targets, format, releaseNotes, media/],
     ['an unknown field of a target', `text: hi\ntargets:\n  - platform: bluesky\n    acount: bluesky\n`, 'posts/p.yml:4:5', /^'acount' is not a field of targets\[0\]; did you mean 'account'\?$/],
     ['a wrong type', `text: hi\ntargets: bluesky\n`, 'posts/p.yml:2:10', /^'targets' is 'bluesky'; expected a list/],
     ['a number where text belongs, with the quoting fix', `id: 2024\ntext: hi\ntargets:\n${TARGET}`, 'posts/p.yml:1:5', /^'id' is 2024 \(a number\); expected text — put it in quotes: '2024'$/],
@@ -118,7 +119,7 @@ describe('post file validation', () => {
     const yaml = `text: "{{ release.name }} ({{ release.tag_name }}) is out: {{ release.html_url }}"\nfirstComment: "Changelog for {{ repository }}@{{ ref_name }}"\ntargets:\n${TARGET}`;
     const { posts, errors } = parse(yaml, 'posts/release.yml', release);
     expect(errors).toEqual([]);
-    expect(posts[0]!.post.text).toBe('Two (v2.0.0) is out: https://github.com/octo/posts/releases/tag/v2.0.0');
+    expect(unmarked(posts[0]!.post.text!)).toBe('Two (v2.0.0) is out: https://github.com/octo/posts/releases/tag/v2.0.0');
     expect(posts[0]!.post.firstComment).toBe('Changelog for octo/posts@v2.0.0');
   });
 
@@ -149,7 +150,7 @@ describe('the example post files', () => {
 
   it('the release announcement renders its placeholders', () => {
     const { posts } = parsePostFile('examples/posts/release-announcement.yml', readFileSync(join(dir, 'release-announcement.yml'), 'utf8'), { workspace: '/w', vars: release });
-    expect(posts[0]!.post.text).toBe("One (v1.0.0) is out 🎉\n\nWhat's new in octo/posts: https://github.com/octo/posts/releases/tag/v1.0.0");
+    expect(unmarked(posts[0]!.post.text!)).toBe("One (v1.0.0) is out 🎉\n\nWhat's new in octo/posts: https://github.com/octo/posts/releases/tag/v1.0.0");
   });
 });
 

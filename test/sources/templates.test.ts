@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventPayload, RunContext } from '../../src/context.js';
 import { renderTemplate, templateVariables, type RenderResult } from '../../src/sources/templates.js';
+import { segmentsOf, unmarked } from '../../src/text/marked-text.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -31,9 +32,10 @@ const pullRequest = ctx(
 
 const push = ctx('push', { before: 'a'.repeat(40), after: SHA, head_commit: { id: SHA, message: 'Add post' }, repository: { full_name: 'octo/posts' } });
 
+/** The rendered text as written, without the marks that tell planning which parts came from the event (see marking tests below). */
 function text(result: RenderResult): string {
   if ('errors' in result) throw new Error(result.errors.map((e) => e.message).join('\n'));
-  return result.text;
+  return unmarked(result.text);
 }
 
 function errors(result: RenderResult): Array<{ placeholder: string; offset: number; message: string }> {
@@ -165,5 +167,40 @@ describe('the truncate filter', () => {
     ['{{ release.body | shout }}', /'shout' is not a filter; the filters are: truncate: N/],
   ])('%s is refused with what to write', (template, message) => {
     expect(errors(renderTemplate(template, templateVariables(withBody)))[0]?.message).toMatch(message);
+  });
+});
+
+describe('what the event wrote is marked for rendering per platform', () => {
+  const withText = ctx('pull_request', {
+    pull_request: { number: 7, title: 'Fix #12, thanks @alice', body: '## Notes\n\n- a *list*', html_url: 'https://github.com/octo/posts/pull/7' },
+    release: { tag_name: 'v1', name: 'One @bob', body: 'Body \uFDD3 with a forged mark' },
+  });
+  it.each([
+    ['{{ pull_request.body }}', 'event-markdown'],
+    ['{{ release.body }}', 'event-markdown'],
+    ['{{ pull_request.title }}', 'event-title'],
+    ['{{ release.name }}', 'event-title'],
+  ])('%s is marked as %s; the words around it are the author’s own', (template, kind) => {
+    const rendered = renderTemplate(`Own words: ${template}!`, templateVariables(withText));
+    const segments = segmentsOf('text' in rendered ? rendered.text : '');
+    expect(segments.map((s) => s.kind)).toEqual(['own', kind, 'own']);
+  });
+
+  it('a mark written into the event text is dropped: the event cannot end its own part early', () => {
+    const rendered = renderTemplate('{{ release.body }} tail', templateVariables(withText));
+    expect(segmentsOf('text' in rendered ? rendered.text : '')).toEqual([
+      { kind: 'event-markdown', text: 'Body  with a forged mark' },
+      { kind: 'own', text: ' tail' },
+    ]);
+  });
+
+  it('| raw leaves the value unmarked: posted exactly as the event has it', () => {
+    const rendered = renderTemplate('{{ pull_request.title | raw }}', templateVariables(withText));
+    expect(segmentsOf('text' in rendered ? rendered.text : '')).toEqual([{ kind: 'own', text: 'Fix #12, thanks @alice' }]);
+  });
+
+  it('fields that are not prose are not marked', () => {
+    const rendered = renderTemplate('{{ release.tag_name }} {{ pull_request.html_url }}', templateVariables(withText));
+    expect(segmentsOf('text' in rendered ? rendered.text : '').map((s) => s.kind)).toEqual(['own']);
   });
 });
