@@ -6,7 +6,8 @@
  * Grammar: `{{ name }}` or `{{ a.b.c }}` (letters, digits, `_`, `-`; dots between), with
  * optional spaces inside the braces, or a quoted literal `{{ '{{' }}` for literal braces.
  * An unknown placeholder, one this event does not have, a null value or an object/array is
- * an error — never an empty string.
+ * an error — never an empty string; only notes (`release.body`, `pull_request.body`) may be
+ * empty, as GitHub sends them for a release or pull request without a description.
  */
 import type { RunContext } from '../context.js';
 import { truncateText } from '../text/length.js';
@@ -33,6 +34,14 @@ export const DOCUMENTED_FIELDS: Readonly<Record<TemplateRoot, readonly string[]>
   head_commit: ['id', 'message', 'url', 'timestamp', 'author.name', 'author.username', 'committer.name'],
   inputs: [],
 };
+
+/**
+ * Event fields written in GitHub Markdown, rendered for each platform when the post is planned
+ * (text/platform-text.ts); and one-line fields whose GitHub references (@alice, #12) are
+ * neutralised — a post quoting a PR title must not tag strangers.
+ */
+const MARKDOWN_FIELDS: ReadonlySet<string> = new Set(['release.body', 'pull_request.body']);
+const TITLE_FIELDS: ReadonlySet<string> = new Set(['release.name', 'pull_request.title', 'head_commit.message']);
 
 /** Names that look like GitHub expression contexts; templates never read them. */
 const FORBIDDEN_ROOTS = new Set(['env', 'secrets', 'vars', 'secret', 'process', 'runner', 'steps', 'needs', 'matrix', 'job', 'strategy']);
@@ -234,11 +243,14 @@ function lookup(name: string, vars: TemplateVariables, options: RenderOptions): 
     const container = current;
     if (isRecord(container) && Object.hasOwn(container, key)) current = container[key];
     else if (Array.isArray(container) && /^\d+$/.test(key) && Number(key) < container.length) current = container[Number(key)];
+    else if (MARKDOWN_FIELDS.has(name)) return { value: '' };
     else {
       const candidates = [...scalarPaths(obj, root, 3), ...DOCUMENTED_FIELDS[root].map((f) => `${root}.${f}`)];
       return { error: `{{ ${name} }} is not in ${eventLabel(vars)}'s ${root}.${didYouMean(name, candidates)} ${capitalize(knownList(vars))}` };
     }
   }
+  // A release or pull request without a description has notes that say nothing, not an error.
+  if ((current === null || current === undefined) && MARKDOWN_FIELDS.has(name)) return { value: '' };
   if (current === null || current === undefined) {
     return { error: `{{ ${name} }} has no value in ${eventLabel(vars)}; use another placeholder or write the text out` };
   }
@@ -261,14 +273,6 @@ interface Filter {
   /** The value goes into the post exactly as the event has it: no Markdown rendering, no neutralised references. */
   raw?: true;
 }
-
-/**
- * Event fields written in GitHub Markdown, rendered for each platform when the post is planned
- * (text/platform-text.ts); and one-line fields whose GitHub references (@alice, #12) are
- * neutralised — a post quoting a PR title must not tag strangers.
- */
-const MARKDOWN_FIELDS: ReadonlySet<string> = new Set(['release.body', 'pull_request.body']);
-const TITLE_FIELDS: ReadonlySet<string> = new Set(['release.name', 'pull_request.title', 'head_commit.message']);
 
 function marked(name: string, value: string): string {
   if (MARKDOWN_FIELDS.has(name)) return mark('event-markdown', value);

@@ -135,7 +135,7 @@ describe('post file validation', () => {
 describe('the example post files', () => {
   const dir = new URL('../../examples/posts/', import.meta.url).pathname;
   const release = templateVariables({
-    ...context('/w', 'release', { release: { tag_name: 'v1.0.0', name: 'One', html_url: 'https://github.com/octo/posts/releases/tag/v1.0.0' } }),
+    ...context('/w', 'release', { release: { tag_name: 'v1.0.0', name: 'One', html_url: 'https://github.com/octo/posts/releases/tag/v1.0.0', body: '## Changes\n\n- Faster sync' }, repository: { full_name: 'octo/posts', name: 'posts' } }),
     ref: 'refs/tags/v1.0.0',
   });
 

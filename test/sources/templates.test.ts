@@ -13,7 +13,7 @@ const release = ctx(
   'release',
   {
     action: 'published',
-    release: { tag_name: 'v1.2.0', name: 'Tidal', html_url: 'https://github.com/octo/posts/releases/tag/v1.2.0', body: null, author: { login: 'octocat', id: 1 }, assets: [] },
+    release: { tag_name: 'v1.2.0', name: 'Tidal', html_url: 'https://github.com/octo/posts/releases/tag/v1.2.0', body: null, discussion_url: null, author: { login: 'octocat', id: 1 }, assets: [] },
     repository: { full_name: 'octo/posts', name: 'posts', stargazers_count: 42, owner: { login: 'octo' } },
     sender: { login: 'octocat' },
   },
@@ -70,7 +70,7 @@ describe('templates', () => {
     ['a release placeholder on a push is not available and says where it works', push, '{{ release.tag_name }}', '{{ release.tag_name }}', /not available in this push event; release\.\* placeholders work only in release events/],
     ['an object is not a value', release, '{{ release.author }}', '{{ release.author }}', /is an object, not a value; use one of its fields, such as release\.author\.login/],
     ['a list is not a value', release, '{{ release.assets }}', '{{ release.assets }}', /is a list, not a value/],
-    ['a null field has no value', release, '{{ release.body }}', '{{ release.body }}', /has no value in this release event/],
+    ['a null field has no value', release, '{{ release.discussion_url }}', '{{ release.discussion_url }}', /has no value in this release event/],
     ['GitHub expression syntax gets a hint', push, 'Built ${{ github.sha }}', '${{ github.sha }}', /GitHub Actions expression syntax.*drop the '\$'/],
     ['github.* context names point at the plain name', push, '{{ github.sha }}', '{{ github.sha }}', /Write \{\{ sha \}\} instead/],
     ['an expression is not a placeholder', push, '{{ sha + 1 }}', '{{ sha + 1 }}', /is not a placeholder: write a name/],
@@ -192,6 +192,10 @@ describe('what the event wrote is marked for rendering per platform', () => {
       { kind: 'event-markdown', text: 'Body  with a forged mark' },
       { kind: 'own', text: ' tail' },
     ]);
+  });
+
+  it('a release without notes (body null) has empty notes, not an error: the announcement still goes out', () => {
+    expect(text(renderTemplate('v1.2.0 is out{{ release.body }}', templateVariables(release)))).toBe('v1.2.0 is out');
   });
 
   it('| raw leaves the value unmarked: posted exactly as the event has it', () => {
