@@ -76,6 +76,9 @@ export const inputCases: BadCase[] = [
   // text
   { name: 'an empty text (whitespace only)', inputs: { ...LMP, text: '  \n  ' }, at: { input: 'text' }, fix: /is empty, but 'platform' and 'account-id' are set .*give the text to post/s },
   { name: "a text over Bluesky's cap", inputs: { ...LMP, text: 'x'.repeat(301) }, at: { input: 'text' }, fix: /is 301 characters, over Bluesky's limit of 300 by 1; shorten it/ },
+  { name: 'an unknown release-notes mode', inputs: { ...LMP, text: 'v1 {{ release.body }}', 'release-notes': 'split' }, at: { input: 'release-notes' }, fix: /expected one of truncate, thread, link-only/ },
+  { name: 'a platform text for a platform no target posts to', inputs: { ...LMP, 'text-mastodon': 'hello' }, at: { input: 'text-mastodon' }, fix: /is set, but no target posts to mastodon \(the targets are on bluesky\); remove it, or add a target on that platform/ },
+  { name: "a platform text over its own platform's cap", inputs: { ...LMP, 'text-bluesky': 'x'.repeat(301) }, at: { input: 'text-bluesky' }, fix: /is 301 characters, over Bluesky's limit of 300 by 1; shorten it/ },
   { name: "a text over X's cap, each link counted as 23", inputs: { ...LMP, platform: 'x', 'account-id': TWITTER, text: `${'x'.repeat(257)} https://example.com/releases/v1.2.0/notes` }, at: { input: 'text' }, fix: /is 281 characters \(as X counts: every link 23, most CJK characters and emoji 2\), over X \(Twitter\)'s limit of 280 by 1; shorten it/ },
   { name: "a text over X's cap, CJK characters weighing 2", inputs: { ...LMP, platform: 'x', 'account-id': TWITTER, text: '日本語'.repeat(47) }, at: { input: 'text' }, fix: /is 282 characters \(as X counts: .*\), over X \(Twitter\)'s limit of 280 by 2/ },
   { name: "a text over LinkedIn's cap", inputs: { ...LMP, platform: 'linkedin', 'account-id': LINKEDIN, text: 'y'.repeat(3001) }, at: { input: 'text' }, fix: /is 3001 characters, over LinkedIn's limit of 3000 by 1; shorten it/ },
