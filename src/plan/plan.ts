@@ -115,7 +115,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       continue;
     }
     seen.add(id);
-    const shaped = targetTexts(post, target, index, publisher, opts.ctx, opts.maxThreadPosts);
+    const shaped = await targetTexts(post, target, index, publisher, opts.ctx, opts.maxThreadPosts);
     const texts = shaped.texts;
     // The target's own text is checked as the post's would be, and its problems point at it.
     const checked: PostDefinition = target.thread !== undefined ? { ...post, thread: target.thread, text: undefined } : target.text !== undefined ? { ...post, text: target.text, thread: undefined } : post;
@@ -157,7 +157,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       options: optionsFor(post, target.platform),
       maxThreadPosts: opts.maxThreadPosts,
       ...(scheduledIso !== undefined ? { scheduledAt: scheduledIso, scheduledAtAsWritten: post.scheduledAt! } : {}),
-      ...(post.firstComment !== undefined ? { firstComment: firstCommentText(post, target, opts.ctx)! } : {}),
+      ...(post.firstComment !== undefined ? { firstComment: (await firstCommentText(post, target, opts.ctx))! } : {}),
       ...(anchor !== undefined ? { anchorTime: anchor } : {}),
       ...(commit ? { ledgerCommit: commit } : {}),
       ...(operation ? { operation } : {}),

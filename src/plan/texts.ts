@@ -7,10 +7,10 @@
 import type { RunContext } from '../context.js';
 import type { PostDefinition, TargetDefinition } from '../model/post.js';
 import type { PublisherDescriptor } from '../publishers/types.js';
-import type { TextLink } from '../text/markdown.js';
+import type { TextLink } from '../text/rich-text.js';
 import { hasMarks, mark } from '../text/marked-text.js';
 import { fitsPlatform } from '../text/platform-length.js';
-import { platformText } from '../text/platform-text.js';
+import type { platformText as PlatformTextFn } from '../text/platform-text.js';
 
 export interface TargetTexts {
   texts: string[];
@@ -27,6 +27,17 @@ export function writtenTexts(post: PostDefinition, target: TargetDefinition, ind
   return post.thread !== undefined ? { texts: post.thread, thread: true, path: ['thread'] } : { texts: [post.text ?? ''], thread: false, path: ['text'] };
 }
 
+let renderer: typeof PlatformTextFn | undefined;
+
+/**
+ * The Markdown parser and renderer are loaded (once) only by a run whose texts have event
+ * Markdown or titles in them: a plain post never parses them (start-up, ARCHITECTURE.md).
+ */
+async function platformText(...args: Parameters<typeof PlatformTextFn>): Promise<ReturnType<typeof PlatformTextFn>> {
+  renderer ??= (await import('../text/platform-text.js')).platformText;
+  return renderer(...args);
+}
+
 /** The page where notes cut short can be read in full: the release's, else the pull request's. */
 function moreUrlOf(ctx: Pick<RunContext, 'payload'>): string | undefined {
   for (const root of ['release', 'pull_request'] as const) {
@@ -40,21 +51,21 @@ function moreUrlOf(ctx: Pick<RunContext, 'payload'>): string | undefined {
  * A first comment is one post: what it takes from the event is rendered and fitted like a
  * text, never threaded, its links written out (a first comment carries no links beside it).
  */
-export function firstCommentText(post: PostDefinition, target: TargetDefinition, ctx: Pick<RunContext, 'payload' | 'serverUrl' | 'repository'>): string | undefined {
+export async function firstCommentText(post: PostDefinition, target: TargetDefinition, ctx: Pick<RunContext, 'payload' | 'serverUrl' | 'repository'>): Promise<string | undefined> {
   if (post.firstComment === undefined || !hasMarks(post.firstComment)) return post.firstComment;
   const markdown = { links: 'inline', repositoryUrl: `${ctx.serverUrl}/${ctx.repository}`, serverUrl: ctx.serverUrl } as const;
   const moreUrl = moreUrlOf(ctx);
-  return platformText(post.firstComment, { mode: 'truncate', markdown, fits: (t) => fitsPlatform(target.platform, t), maxPosts: 1, ...(moreUrl ? { moreUrl } : {}) }).texts[0];
+  return (await platformText(post.firstComment, { mode: 'truncate', markdown, fits: (t) => fitsPlatform(target.platform, t), maxPosts: 1, ...(moreUrl ? { moreUrl } : {}) })).texts[0];
 }
 
-export function targetTexts(
+export async function targetTexts(
   post: PostDefinition,
   target: TargetDefinition,
   index: number,
   publisher: Pick<PublisherDescriptor, 'postsThreads' | 'linkFacets'>,
   ctx: Pick<RunContext, 'payload' | 'serverUrl' | 'repository'>,
   maxThreadPosts: number,
-): TargetTexts {
+): Promise<TargetTexts> {
   const written = writtenTexts(post, target, index);
   const texts = post.format === 'markdown' ? written.texts.map((t) => mark('authored-markdown', t)) : written.texts;
   if (!texts.some(hasMarks)) return { texts: written.texts, path: written.path };
@@ -63,7 +74,7 @@ export function targetTexts(
   // A thread the user wrote keeps its posts: each is fitted on its own.
   const maxPosts = !written.thread && publisher.postsThreads ? maxThreadPosts : 1;
   const moreUrl = moreUrlOf(ctx);
-  const shaped = texts.map((text) => platformText(text, { mode: mode === 'thread' && maxPosts === 1 ? 'truncate' : mode, markdown, fits: (t) => fitsPlatform(target.platform, t), maxPosts, ...(moreUrl ? { moreUrl } : {}) }));
+  const shaped = await Promise.all(texts.map((text) => platformText(text, { mode: mode === 'thread' && maxPosts === 1 ? 'truncate' : mode, markdown, fits: (t) => fitsPlatform(target.platform, t), maxPosts, ...(moreUrl ? { moreUrl } : {}) })));
   const links = shaped.flatMap((s) => s.links);
   return { texts: shaped.flatMap((s) => s.texts), ...(markdown.links === 'facets' && links.some((l) => l.length > 0) ? { links } : {}), path: written.path };
 }

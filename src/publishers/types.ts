@@ -11,7 +11,7 @@ import type { RetryPolicy } from '../io/retry.js';
 import type { ResolvedMedia } from '../model/media.js';
 import type { Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
-import type { TextLink } from '../text/markdown.js';
+import type { TextLink } from '../text/rich-text.js';
 
 export type PublisherKind = 'letmepost' | 'bluesky' | 'mastodon' | 'x';
 

@@ -28,8 +28,9 @@ let x: Awaited<ReturnType<typeof startFakeX>>;
 let server: FakeLetmepost;
 let first: ActionRun;
 let rerun: ActionRun;
+let dryRun: ActionRun;
 
-function announce(attempt: number): Promise<ActionRun> {
+function announce(attempt: number, extra: Record<string, string> = {}): Promise<ActionRun> {
   return runAction({
     workspace: workspaceDir,
     event: { name: 'release', payload },
@@ -53,6 +54,7 @@ function announce(attempt: number): Promise<ActionRun> {
       'letmepost-token': LETMEPOST_TOKEN,
       'letmepost-api-url': server.url,
       'github-token': GITHUB_TOKEN,
+      ...extra,
     },
     env: githubEnv(gh, sha, `refs/tags/${payload.release.tag_name}`, { GITHUB_RUN_ATTEMPT: String(attempt) }),
   });
@@ -76,6 +78,7 @@ beforeAll(async () => {
   gh = await github(repo);
   first = await announce(1);
   rerun = await announce(2);
+  dryRun = await announce(1, { 'dry-run': 'true' });
 });
 
 /** The Bluesky posts of the run, oldest first, with their records. */
@@ -99,7 +102,7 @@ describe('a release announced with its notes', () => {
     expect(posts.length).toBeGreaterThan(1);
     expect(posts.length).toBeLessThanOrEqual(6);
     const texts = posts.map((p) => p.value.text as string);
-    expect(texts[0]).toMatch(/^posts v\d.* is out 🎉\n\n/);
+    expect(texts[0]).toMatch(/^widgets v\d.* is out 🎉\n\n/);
     for (const text of texts) {
       expect(text).not.toMatch(/^#{1,6} |<!--|<details>|!\[|\]\(|\*\*|`/m);
       expect(text).not.toMatch(/(^|\s)@[a-z0-9-]+\b(?!\.)/i);
@@ -121,7 +124,7 @@ describe('a release announced with its notes', () => {
 
   it('X: its own text, one tweet, within its length', () => {
     const [tweet] = x.tweetRequests();
-    expect(JSON.parse(tweet!.body).text).toBe(`posts ${payload.release.tag_name} is out: ${RELEASE_URL}`);
+    expect(JSON.parse(tweet!.body).text).toBe(`widgets ${payload.release.tag_name} is out: ${RELEASE_URL}`);
   });
 
   it('Mastodon: a thread, written out with plain URLs, nobody tagged', () => {
@@ -129,20 +132,23 @@ describe('a release announced with its notes', () => {
     expect(texts.length).toBeGreaterThan(1);
     for (const text of texts) {
       expect(text).not.toMatch(/(^|\s)@[a-z0-9-]+\b/i);
-      expect([...text].length).toBeLessThanOrEqual(500);
+      // As Mastodon counts: every link 23 characters.
+      expect([...text.replace(/https?:\/\/\S+/g, 'x'.repeat(23))].length).toBeLessThanOrEqual(500);
     }
   });
 
   it('LinkedIn through letmepost: one post, cut after whole blocks, ending with … and the release link', () => {
     const text = postedText(postRequests(server)[0]!);
-    expect(text).toMatch(/^posts v\S+ is out 🎉\n\n/);
+    expect(text).toMatch(/^widgets v\S+ is out 🎉\n\n/);
     expect(text.endsWith(` …\n${RELEASE_URL}`) || !text.includes('…')).toBe(true);
     expect([...text].length).toBeLessThanOrEqual(3000);
     expect(text).not.toMatch(/(^|\s)@[a-z0-9-]+\b/i);
   });
 
-  it('the job summary shows each platform its own version', () => {
-    expect(first.summary).toMatch(/\*\*X \(Twitter\)\*\*/);
-    expect(first.summary).toMatch(/\*\*Bluesky\*\*/);
+  it("the preview (a dry run's job summary) shows each platform its own version", () => {
+    expect(dryRun.code, log(dryRun)).toBe(0);
+    expect(dryRun.summary).toMatch(/\*\*X \(Twitter\)\*\*\n\n```text\nwidgets v2\.0\.0 is out: https:/);
+    expect(dryRun.summary).toMatch(/\*\*Bluesky\*\*\n\n\*\*Post 1 of \d\*\*/);
+    expect(dryRun.summary).toMatch(/\*\*LinkedIn\*\*/);
   });
 });

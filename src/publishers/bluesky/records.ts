@@ -8,7 +8,7 @@
  */
 import type { PlannedTarget } from '../types.js';
 import { splitThread } from './split.js';
-import type { TextLink } from '../../text/markdown.js';
+import type { TextLink } from '../../text/rich-text.js';
 import { tidFromKey } from './tid.js';
 
 export interface PlannedPost {

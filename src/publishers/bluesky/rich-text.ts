@@ -8,7 +8,7 @@
  */
 import TLDS from 'tlds';
 import { countGraphemes } from '../../text/length.js';
-import type { TextLink } from '../../text/markdown.js';
+import type { TextLink } from '../../text/rich-text.js';
 
 const MENTION = 'app.bsky.richtext.facet#mention';
 const LINK = 'app.bsky.richtext.facet#link';
