@@ -22,7 +22,7 @@ import { plannedOperation, renderPreview } from './report/preview.js';
 import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
 import { loadPostFiles } from './sources/files.js';
-import { inlineSource, loadInline } from './sources/inline.js';
+import { inlineSource, loadInline, unannouncedRelease } from './sources/inline.js';
 
 /** Independent targets are published concurrently, but not all at once. */
 const CONCURRENCY = 4;
@@ -341,6 +341,14 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
     createPublishers: deps.createPublishers ?? registryPublishers,
   };
   out.debug(`Context: repository=${ctx.repository} sha=${ctx.sha} workflow=${ctx.workflow} job=${ctx.job} step=${ctx.step} event=${ctx.eventName} run=${ctx.runId}#${ctx.runAttempt}`);
+
+  // A release the step does not announce (a draft, a skipped prerelease) sends nothing and is no failure.
+  const unannounced = inputErrors.length === 0 && settings.inline ? unannouncedRelease(ctx, settings.onPrerelease) : undefined;
+  if (unannounced !== undefined) {
+    out.info(unannounced);
+    for (const [name, value] of Object.entries(buildOutputs([]).outputs)) out.output(name, name === 'status' ? 'skipped' : value);
+    return out.summary(`### letmepost\n\n${mdCode(unannounced)}\n`);
+  }
 
   // 1. Plan: which posts, which targets, which keys. Nothing is sent until all of it is valid.
   const errors: Problem[] = [...inputErrors];

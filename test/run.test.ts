@@ -187,6 +187,40 @@ describe('one run of the action, in-process', () => {
     expect(out.outputs.size).toBe(0);
   });
 
+  it.each([
+    ['a prerelease, with on-prerelease at its default (skip)', { prerelease: true }, {}, /Release v2\.0\.0-rc\.1 is a prerelease; nothing is posted \(on-prerelease: skip\)\. Set on-prerelease: post/],
+    ['a draft, whatever on-prerelease says', { draft: true }, { 'on-prerelease': 'post' }, /Release v2\.0\.0-rc\.1 is a draft; nothing is posted/],
+  ])('%s is not announced: nothing is sent, the log says why, status is skipped, the step succeeds', async (_name, flags, inputs, said) => {
+    const payload = { release: { tag_name: 'v2.0.0-rc.1', html_url: 'https://github.com/octo/posts/releases/tag/v2.0.0-rc.1', prerelease: false, draft: false, ...flags } };
+    const { out, created } = await runOnce({ ...LETMEPOST, ...inputs }, { ctx: { eventName: 'release', payload } });
+    expect(created).toEqual([]);
+    expect(out.failures).toEqual([]);
+    expect(out.infos.join('\n')).toMatch(said);
+    expect(out.outputs.get('status')).toBe('skipped');
+  });
+
+  it('a prerelease with on-prerelease: post is announced', async () => {
+    const payload = { release: { tag_name: 'v2.0.0-rc.1', html_url: 'https://github.com/octo/posts/releases/tag/v2.0.0-rc.1', prerelease: true, draft: false } };
+    const { out, publishers } = await runOnce({ ...LETMEPOST, 'on-prerelease': 'post', ledger: 'off' }, { ctx: { eventName: 'release', payload, runId: '3001' } });
+    expect(out.failures).toEqual([]);
+    expect(publishers.get('letmepost')!.published).toHaveLength(1);
+    expect(out.outputs.get('status')).toBe('published');
+  });
+
+  it('languages and content labels reach the publishers that carry them, and only those', async () => {
+    const targets = `- platform: bluesky\n  account: bluesky\n- platform: linkedin\n  account: ${ACCOUNT}`;
+    const { out, publishers } = await runOnce({ text: 'hello', targets, languages: 'en, de', 'content-labels': 'graphic-media', 'bluesky-identifier': 'a.test', 'bluesky-app-password': 'p', 'letmepost-token': 'lmp_live_secret', ledger: 'off', 'dry-run': 'true' });
+    expect(out.failures).toEqual([]);
+    expect(publishers.get('bluesky')!.described[0]).toMatchObject({ languages: ['en', 'de'], labels: ['graphic-media'] });
+    expect(publishers.get('letmepost')!.described[0]!.languages).toBeUndefined();
+  });
+
+  it('languages on a post that no publisher carries them to is an error naming the input', async () => {
+    const { out, created } = await runOnce({ ...LETMEPOST, languages: 'en' });
+    expect(created).toEqual([]);
+    expect(out.errors.map((e) => e.message).join('\n')).toMatch(/Input 'languages' is set, but no target of this post carries it \(letmepost does not\); the direct Bluesky publisher and the direct Mastodon publisher do/);
+  });
+
   it('a dry run describes the request and sends nothing', async () => {
     const { out, publishers } = await runOnce({ ...LETMEPOST, 'dry-run': 'true' });
     const letmepost = publishers.get('letmepost')!;

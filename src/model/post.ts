@@ -115,6 +115,12 @@ export const mastodonOptionsSchema = z.strictObject({
   sensitive: z.boolean().optional(),
 });
 
+/** Bluesky's self-labels (com.atproto.label.defs#selfLabels, the values its app shows a warning for). */
+export const CONTENT_LABELS = ['nudity', 'sexual', 'porn', 'graphic-media'] as const;
+
+/** A BCP-47 language tag as the platforms take them: en, pt-BR, zh-Hant. */
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+
 export const postSchema = z
   .strictObject({
     id: z
@@ -133,6 +139,17 @@ export const postSchema = z
     media: z.array(mediaSchema).default([]).describe('Images or a video, with alt text.'),
     scheduledAt: z.string().optional().describe('When to publish, ISO-8601 in UTC, e.g. 2026-12-01T09:00:00Z.'),
     firstComment: z.string().min(1).optional().describe('A reply posted right after the post (Bluesky only).'),
+    languages: z
+      .array(z.string().regex(LANGUAGE_TAG, 'a BCP-47 language tag such as en, de or pt-BR'))
+      .min(1)
+      .max(3, 'at most 3 languages (Bluesky records take 3)')
+      .optional()
+      .describe("The post's languages, e.g. [en, de]: Bluesky's langs (at most 3), Mastodon's language (the first)."),
+    labels: z
+      .array(z.enum(CONTENT_LABELS))
+      .min(1)
+      .optional()
+      .describe('Content warnings the author gives their own post: nudity, sexual, porn, graphic-media. Bluesky self-labels; on Mastodon the post is marked sensitive.'),
     pinterest: pinterestSchema.optional(),
     threads: threadsOptionsSchema.optional(),
     twitter: twitterOptionsSchema.optional().describe('X (twitter), through letmepost or the direct X publisher: reply to or quote a post.'),

@@ -155,6 +155,8 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
       ...(shaped.links ? { links: shaped.links } : {}),
       media,
       options: optionsFor(post, target.platform),
+      ...(post.languages !== undefined && publisher.takes?.languages ? { languages: post.languages } : {}),
+      ...(post.labels !== undefined && publisher.takes?.labels ? { labels: post.labels } : {}),
       maxThreadPosts: opts.maxThreadPosts,
       ...(scheduledIso !== undefined ? { scheduledAt: scheduledIso, scheduledAtAsWritten: post.scheduledAt! } : {}),
       ...(post.firstComment !== undefined ? { firstComment: (await firstCommentText(post, target, opts.ctx))! } : {}),

@@ -7,7 +7,7 @@ import { quote, type FieldProblem } from '../errors.js';
 import type { ResolvedMedia } from '../model/media.js';
 import { PLATFORM_LIMITS, type Platform } from '../model/platforms.js';
 import type { PostDefinition } from '../model/post.js';
-import { descriptorOf, PUBLISHERS } from '../publishers/registry.js';
+import { descriptorFor, descriptorOf, PUBLISHERS } from '../publishers/registry.js';
 import type { PlatformOptions, PublisherKind } from '../publishers/types.js';
 import { countingNote, platformLength } from '../text/platform-length.js';
 import { countGraphemes } from '../text/length.js';
@@ -117,6 +117,13 @@ export function preflight(post: PostDefinition, target: PreflightTarget, texts: 
       add(path, `is ${length} characters${countingNote(platform)}, over ${limits.displayName}'s limit of ${limits.maxGraphemes} by ${length - limits.maxGraphemes}; shorten it${publisher.textCapHint?.(platform) ?? ''}`);
     }
   });
+
+  // Languages and content labels: carried by some publishers only; set where none of the post's targets carries them, they would be lost.
+  for (const field of ['languages', 'labels'] as const) {
+    if (post[field] === undefined || publisher.takes?.[field] || post.targets.some((t) => descriptorFor(t).takes?.[field])) continue;
+    const carriers = PUBLISHERS.filter((d) => d.takes?.[field]).map((d) => d.title);
+    add([field], `is set, but no target of this post carries it (${publisher.title} does not); ${carriers.join(' and ')} ${carriers.length > 1 ? 'do' : 'does'}. Remove it, or post with one of them`);
+  }
 
   // Schedule: its form here; whether it is still ahead is decided at publish time, after
   // the ledger and the platform's replay had a say (see scheduleLeadProblem).

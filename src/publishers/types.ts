@@ -84,6 +84,10 @@ export interface PlannedTarget {
   /** The commit the durable ledger records this post on (the inline post's commit, or the commit that added the post file). */
   readonly ledgerCommit?: string;
   readonly options: PlatformOptions;
+  /** The post's languages (BCP-47 tags), for a publisher that `takes` them. */
+  readonly languages?: readonly string[];
+  /** The author's content warnings (self-labels), for a publisher that `takes` them. */
+  readonly labels?: readonly string[];
   /** Absent: publish. */
   readonly operation?: TargetOperation;
   /** The most posts a long text may be split into (the `max-thread-posts` input). */
@@ -190,6 +194,8 @@ export interface PublisherDescriptor<S = unknown> {
   readonly postsThreads: boolean;
   /** Links travel beside the text (Bluesky's link facets): rendered Markdown shows a link's label, not its URL. */
   readonly linkFacets?: boolean;
+  /** The post fields it carries to its platform beyond text and media: `languages`, content `labels`. */
+  readonly takes?: { readonly languages?: boolean; readonly labels?: boolean };
   /** How many posts a long text becomes, when that is known before sending; undefined when the server decides. */
   splitCount?(text: string, options: PlatformOptions): number;
   /** Whether each text must fit the platform's cap before sending (else it is split, or the server's own limit decides). */

@@ -38,6 +38,8 @@ export interface Settings extends PublisherSettings {
   previewComment: boolean;
   /** A `retract` that cannot delete a published post (the platform cannot) fails the step. */
   strictRetract: boolean;
+  /** An inline post in a release event for a prerelease: skip it, or post it. */
+  onPrerelease: 'skip' | 'post';
 }
 
 export const DEFAULT_FILES = ['posts/**/*.yml', 'posts/**/*.yaml'];
@@ -77,6 +79,7 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
     maxThreadPosts: r.count('max-thread-posts', 10, 1, 100),
     previewComment: r.bool('preview-comment', true),
     strictRetract: r.bool('strict-retract', false),
+    onPrerelease: r.choice('on-prerelease', ['skip', 'post'] as const, 'skip'),
   };
   return { settings, errors: r.errors };
 }

@@ -24,6 +24,8 @@ export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
   targets: 'targets',
   media: 'media',
   releaseNotes: 'release-notes',
+  languages: 'languages',
+  labels: 'content-labels',
   scheduledAt: 'scheduled-at',
   firstComment: 'first-comment',
   pinterest: 'pinterest-board-id',
@@ -55,6 +57,19 @@ export const POST_FIELD_INPUTS: Readonly<Record<string, string>> = {
 
 /** Inputs that only shape an inline post: set without `text` or `thread`, the text is missing. */
 const INLINE_ONLY_INPUTS = ['platform', 'account-id', 'targets', 'media', 'scheduled-at', 'first-comment'] as const;
+
+/**
+ * Why an inline post in this release event is not announced, if it is not: a draft is not
+ * public yet (GitHub sends drafts on created/edited), and a prerelease only with on-prerelease: post.
+ */
+export function unannouncedRelease(ctx: Pick<RunContext, 'eventName' | 'payload'>, onPrerelease: 'skip' | 'post'): string | undefined {
+  if (ctx.eventName !== 'release') return undefined;
+  const release = ctx.payload.release as { tag_name?: unknown; prerelease?: unknown; draft?: unknown } | undefined;
+  const tag = typeof release?.tag_name === 'string' ? release.tag_name : 'of this event';
+  if (release?.draft === true) return `Release ${tag} is a draft; nothing is posted (a draft is not public yet: announce it when it is published).`;
+  if (release?.prerelease === true && onPrerelease === 'skip') return `Release ${tag} is a prerelease; nothing is posted (on-prerelease: skip). Set on-prerelease: post to announce prereleases.`;
+  return undefined;
+}
 
 /** The input that gives a platform its own text: `text-bluesky`, `text-x`, … (X by its current name). */
 export function platformTextInput(platform: Platform): string {
@@ -108,6 +123,8 @@ export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLe
     thread,
     targets: withPlatformTexts(r, targetList ?? []),
     releaseNotes: r.str('release-notes'),
+    languages: listOf(r.str('languages')),
+    labels: listOf(r.str('content-labels')),
     media: r.yamlList('media', '  - path: assets/screenshot.png\n    alt: The new dashboard\n  - url: https://example.com/banner.jpg\n    alt: Release banner'),
     scheduledAt: r.str('scheduled-at'),
     firstComment: r.text('first-comment'),
@@ -226,6 +243,13 @@ function strongRef(r: InputReader, uriInput: string, cidInput: string): { uri: s
   if (uri === undefined) return r.fail(uriInput, `is empty, but '${cidInput}' is set; ${both}`);
   if (cid === undefined) return r.fail(cidInput, `is empty, but '${uriInput}' is set; ${both}`);
   return { uri, cid };
+}
+
+/** A list input: items separated by commas or new lines (`en, de`), blanks dropped. */
+function listOf(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(/[,\n]/).map((item) => item.trim()).filter((item) => item !== '');
+  return items.length > 0 ? items : undefined;
 }
 
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {

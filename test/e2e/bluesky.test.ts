@@ -63,6 +63,19 @@ describe('the bundled action posting to a real PDS', () => {
     expect(mine).toHaveLength(1);
   });
 
+  it("every post of a thread carries the post's languages and its self-labels, as the PDS stores them", async () => {
+    const sentence = 'Screenshots of the crash reporter, with the stack traces it now shows. ';
+    const run = await post({ text: sentence.repeat(6), languages: 'en, pt-BR', 'content-labels': 'graphic-media' }, { GITHUB_JOB: 'langs' });
+    expect(run.code, run.stdout).toBe(0);
+    const results = JSON.parse(run.outputs.results!) as Array<{ uri: string }>;
+    expect(results.length).toBeGreaterThan(1);
+    for (const r of results) {
+      const record = await pds.getRecord(r.uri);
+      expect(record!.value.langs).toEqual(['en', 'pt-BR']);
+      expect(record!.value.labels).toEqual({ $type: 'com.atproto.label.defs#selfLabels', values: [{ val: 'graphic-media' }] });
+    }
+  });
+
   it('two concurrent runs of the same step make one record', async () => {
     const before = (await pds.listPosts(alice.did)).length;
     const [a, b] = await Promise.all([post({}, { GITHUB_JOB: 'concurrent' }), post({}, { GITHUB_JOB: 'concurrent', GITHUB_RUN_ATTEMPT: '2' })]);

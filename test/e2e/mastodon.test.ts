@@ -33,6 +33,13 @@ describe('the bundled action posting to Mastodon', () => {
     expect(server.statuses[0]).toMatchObject({ visibility: 'unlisted' });
   });
 
+  it("the post's first language and its content labels become Mastodon's language and sensitive", async () => {
+    server = await startFakeMastodon({ token: TOKEN });
+    const result = await run(server, { languages: 'pt-BR, en', 'content-labels': 'nudity' });
+    expect(result.code, result.stdout).toBe(0);
+    expect(server.statuses[0]).toMatchObject({ language: 'pt', sensitive: true });
+  });
+
   it('a connection dropped after the status was saved still ends with one status', async () => {
     server = await startFakeMastodon({ token: TOKEN });
     server.inject('statuses', { kind: 'drop-after-commit' });

@@ -76,6 +76,10 @@ export const inputCases: BadCase[] = [
   // text
   { name: 'an empty text (whitespace only)', inputs: { ...LMP, text: '  \n  ' }, at: { input: 'text' }, fix: /is empty, but 'platform' and 'account-id' are set .*give the text to post/s },
   { name: "a text over Bluesky's cap", inputs: { ...LMP, text: 'x'.repeat(301) }, at: { input: 'text' }, fix: /is 301 characters, over Bluesky's limit of 300 by 1; shorten it/ },
+  { name: 'a language that is not a language tag', inputs: { ...BSKY_DIRECT, languages: 'english' }, at: { input: 'languages' }, fix: /a BCP-47 language tag such as en, de or pt-BR/ },
+  { name: 'four languages for a Bluesky record', inputs: { ...BSKY_DIRECT, languages: 'en, de, fr, es' }, at: { input: 'languages' }, fix: /at most 3 languages/ },
+  { name: 'an unknown content label', inputs: { ...BSKY_DIRECT, 'content-labels': 'spoiler' }, at: { input: 'content-labels' }, fix: /expected one of nudity, sexual, porn, graphic-media/ },
+  { name: 'languages where no target carries them', inputs: { ...LMP, languages: 'en' }, at: { input: 'languages' }, fix: /no target of this post carries it \(letmepost does not\)/ },
   { name: 'an unknown release-notes mode', inputs: { ...LMP, text: 'v1 {{ release.body }}', 'release-notes': 'split' }, at: { input: 'release-notes' }, fix: /expected one of truncate, thread, link-only/ },
   { name: 'a platform text for a platform no target posts to', inputs: { ...LMP, 'text-mastodon': 'hello' }, at: { input: 'text-mastodon' }, fix: /is set, but no target posts to mastodon \(the targets are on bluesky\); remove it, or add a target on that platform/ },
   { name: "a platform text over its own platform's cap", inputs: { ...LMP, 'text-bluesky': 'x'.repeat(301) }, at: { input: 'text-bluesky' }, fix: /is 301 characters, over Bluesky's limit of 300 by 1; shorten it/ },

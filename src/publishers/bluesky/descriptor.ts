@@ -28,6 +28,7 @@ export const bluesky: PublisherDescriptor<BlueskySettings> = {
   needsAnchorTime: true,
   postsThreads: true,
   linkFacets: true,
+  takes: { languages: true, labels: true },
   splitCount: (text, options) => splitThread(text, { numbering: options.bluesky?.threadNumbering === true }).length,
   checksTextCap: false,
 

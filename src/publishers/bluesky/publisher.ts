@@ -16,7 +16,7 @@
 import { applyMentions, describeMentions, facetsWithLinks, mentionedHandles } from './rich-text.js';
 import { BlueskyClient, POST_COLLECTION, sameRepo, type ClientConfig, type Session, type StoredPost, type StrongRef } from './client.js';
 import { describeEmbed, Embeds, type EmbedConfig } from './embeds.js';
-import { anchorOf, planPosts, type PlannedPost } from './records.js';
+import { anchorOf, planPosts, recordExtras, type PlannedPost } from './records.js';
 import { isXrpcError, toPublishError, XrpcCode } from './xrpc-errors.js';
 import { contentChangedWarning } from '../content-change.js';
 import { errorMessage, PublishError } from '../../errors.js';
@@ -87,7 +87,7 @@ export class BlueskyPublisher implements Publisher {
     }
     description.writes = plan.map((post) => {
       const facets = facetsWithLinks(post.text, post.links);
-      const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: '<the time of the write>' };
+      const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: '<the time of the write>', ...(recordExtras(target) as Json) };
       if (facets.length) record.facets = describeMentions(facets);
       const replyTo = target.options.bluesky?.replyTo;
       const root = replyTo ? (target.options.bluesky?.replyRoot ?? `<the root of the conversation of ${replyTo.uri}, read when publishing>`) : '{uri, cid} of post 1';
@@ -307,7 +307,7 @@ export class BlueskyPublisher implements Publisher {
     for (const handle of unresolved) warnings.push(`@${handle} is not a Bluesky account that could be found; it is posted as plain text, not as a mention`);
 
     // The time of the write, not the anchor: only the record key must be stable.
-    const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: new Date(this.now()).toISOString() };
+    const record: Json = { $type: POST_COLLECTION, text: post.text, createdAt: new Date(this.now()).toISOString(), ...(recordExtras(target) as Json) };
     if (facets.length) record.facets = facets;
     if (reply) record.reply = { root: reply.root, parent: reply.parent };
     if (post.index === 0) {

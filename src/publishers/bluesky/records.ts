@@ -51,3 +51,14 @@ export function planPosts(target: Pick<PlannedTarget, 'keys' | 'texts' | 'links'
   if (target.firstComment !== undefined) at(texts.length, 'first-comment', target.keys.firstComment, target.firstComment, 'first-comment');
   return planned;
 }
+
+/**
+ * What every record of the target carries besides its text: the post's languages (`langs`,
+ * at most 3 by the lexicon) and the author's self-labels (com.atproto.label.defs#selfLabels).
+ */
+export function recordExtras(target: Pick<PlannedTarget, 'languages' | 'labels'>): Record<string, unknown> {
+  return {
+    ...(target.languages && target.languages.length > 0 ? { langs: [...target.languages] } : {}),
+    ...(target.labels && target.labels.length > 0 ? { labels: { $type: 'com.atproto.label.defs#selfLabels', values: target.labels.map((val) => ({ val })) } } : {}),
+  };
+}

@@ -24,6 +24,7 @@ export const mastodon: PublisherDescriptor<MastodonSettings> = {
   minScheduleLeadMs: 5 * 60_000,
   needsAnchorTime: false,
   postsThreads: true,
+  takes: { languages: true, labels: true },
   checksTextCap: false,
   lengthNote: "the instance's limit is checked when posting; longer text becomes a thread",
 
@@ -32,6 +33,11 @@ export const mastodon: PublisherDescriptor<MastodonSettings> = {
     if (platform !== 'mastodon') problems.push({ path: targetPath, message: `uses the direct mastodon publisher for platform '${platform}'; it can only post to mastodon` });
     if (post.scheduledAt !== undefined && texts.length > 1) {
       problems.push({ path: ['thread'], message: 'is a thread, which Mastodon cannot schedule (a reply needs its parent to exist); post it unscheduled, or schedule a single text' });
+    }
+    const own = post.mastodon?.language;
+    const first = post.languages?.[0]?.split('-')[0]?.toLowerCase();
+    if (own !== undefined && first !== undefined && own !== first) {
+      problems.push({ path: ['mastodon', 'language'], message: `is '${own}', but the post's languages start with '${post.languages![0]}'; Mastodon takes one language: keep one of the two (languages serves every publisher)` });
     }
     return problems;
   },

@@ -69,9 +69,11 @@ export function statusBody(target: PlannedTarget, text: string, mediaIds: string
       media_ids: mediaIds.length > 0 ? mediaIds : undefined,
       in_reply_to_id: inReplyToId,
       visibility: options.visibility,
-      language: options.language,
+      // One language per status: the Mastodon option, else the first of the post's, as ISO 639 (pt-BR → pt).
+      language: options.language ?? target.languages?.[0]?.split('-')[0]?.toLowerCase(),
       spoiler_text: options.spoilerText,
-      sensitive: options.sensitive,
+      // The author's own content warnings hide the media behind a click, as sensitive does.
+      sensitive: options.sensitive ?? (target.labels !== undefined && target.labels.length > 0 ? true : undefined),
       scheduled_at: target.scheduledAt,
     }),
   );
