@@ -23,6 +23,7 @@ import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
 import { loadPostFiles } from './sources/files.js';
 import { inlineSource, loadInline, unannouncedRelease } from './sources/inline.js';
+import { inlineIdentityNote } from './plan/keys.js';
 
 /** Independent targets are published concurrently, but not all at once. */
 const CONCURRENCY = 4;
@@ -96,6 +97,7 @@ async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
   }
   const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
   const targets = await planPost(loaded.post, inlineSource(ctx, settings.inlineTargetsList, loaded.post.targets), opts, errors);
+  if (targets.length > 0) run.log.info(inlineIdentityNote(ctx, targets[0]!.scheduledAt, settings.idempotencyKey !== undefined));
   return { mode: 'publish', targets, fromFiles: false, kinds: kindsOf([loaded.post]) };
 }
 

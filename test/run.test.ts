@@ -169,7 +169,9 @@ describe('one run of the action, in-process', () => {
   it('a second run is a new post, a re-run of the same run is the same post', async () => {
     const publishers = new Map<PublisherKind, MemoryPublisher>();
     const inputs = { ...LETMEPOST, ledger: 'off' };
-    await runOnce(inputs, { publishers, ctx: { runId: '2001' } });
+    const { out } = await runOnce(inputs, { publishers, ctx: { runId: '2001' } });
+    // The log says how the identity was decided, and what a re-run or a new run does.
+    expect(out.infos).toContain('Post identity: run 2001 of .github/workflows/announce.yml, job announce, step post, on aaaaaaa: a re-run of this run is the same post (nothing new is posted); a new run is a new post.');
     await runOnce(inputs, { publishers, ctx: { runId: '2001', runAttempt: '2' } });
     await runOnce(inputs, { publishers, ctx: { runId: '2002' } });
     const keys = publishers.get('letmepost')!.published.map((t) => t.idempotencyKey);

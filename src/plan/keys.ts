@@ -47,6 +47,13 @@ export function inlinePostKey(ctx: Pick<RunContext, 'repository' | 'sha' | 'work
   return keyFor('in', target.platform, ['inline', ctx.repository, ctx.sha, ctx.workflow, ctx.job, ctx.step, ctx.runId, target.platform, target.account]);
 }
 
+/** How an inline post's identity is decided, for the log: what makes a re-run the same post and a new run a new one. */
+export function inlineIdentityNote(ctx: Pick<RunContext, 'sha' | 'workflow' | 'job' | 'step' | 'runId'>, scheduledAt: string | undefined, given: boolean): string {
+  if (given) return "Post identity: the 'idempotency-key' input, so every run that gives the same key is the same post.";
+  if (scheduledAt !== undefined) return `Post identity: this workflow, job and step with the schedule ${scheduledAt}, so any run that carries this schedule is the same post (posted once).`;
+  return `Post identity: run ${ctx.runId} of ${ctx.workflow}, job ${ctx.job}, step ${ctx.step}, on ${ctx.sha.slice(0, 7)}: a re-run of this run is the same post (nothing new is posted); a new run is a new post.`;
+}
+
 /**
  * File posts: repository + the post's identity (its `id`, else its path and document index)
  * + target. Independent of the commit, so a later commit or a cron run sees the same key.
