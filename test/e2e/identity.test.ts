@@ -68,10 +68,10 @@ describe('letmepost: a new run is a new post, a re-run is the same post', () => 
     expect(server.posts.length - before).toBe(2);
   });
 
-  it('a release candidate and the release from the same commit are two posts', async () => {
+  it('a release candidate (announced with on-prerelease: post) and the release from the same commit are two posts', async () => {
     const before = server.posts.length;
     const text = 'widgets {{ release.tag_name }} is out';
-    const rc = await post({ text }, { GITHUB_JOB: 'release-twice', GITHUB_RUN_ID: '3001' }, release('v2.0.0-rc.1'));
+    const rc = await post({ text, 'on-prerelease': 'post' }, { GITHUB_JOB: 'release-twice', GITHUB_RUN_ID: '3001' }, release('v2.0.0-rc.1'));
     const final = await post({ text }, { GITHUB_JOB: 'release-twice', GITHUB_RUN_ID: '3002' }, release('v2.0.0'));
     expect([rc.code, final.code], log(final)).toEqual([0, 0]);
     expect(server.posts.slice(before).map((p) => p.text)).toEqual(['widgets v2.0.0-rc.1 is out', 'widgets v2.0.0 is out']);
