@@ -20,6 +20,8 @@ export interface RunContext {
   payload: EventPayload;
   workspace: string;
   serverUrl: string;
+  /** The runner's temporary directory (RUNNER_TEMP), emptied after the job: downloads go there. */
+  tempDir?: string;
   apiUrl: string;
   /** Part of an inline post's key: the same for every attempt of a run, new for every new run. */
   runId: string;
@@ -61,6 +63,7 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv, payload: EventPayload 
     payload,
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+    ...(env.RUNNER_TEMP ? { tempDir: env.RUNNER_TEMP } : {}),
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     runId: env.GITHUB_RUN_ID ?? '',
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',

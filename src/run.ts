@@ -87,6 +87,9 @@ function anchorsFor(run: Run, publishing: boolean): AnchorSource {
   );
 }
 
+/** Release assets are downloaded through the GitHub API with github-token (a dry run too: it checks them). */
+const assetsFor = (run: Run) => (id: number, maxBytes: number) => run.github(run.settings.githubToken).releaseAsset(id, maxBytes);
+
 async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
   const { settings, ctx } = run;
   const publishing = !settings.dryRun;
@@ -95,7 +98,7 @@ async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
     errors.push(...loaded.errors);
     return { mode: 'publish', targets: [], fromFiles: false, kinds: new Set() };
   }
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, releaseAssets: assetsFor(run), ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
   const targets = await planPost(loaded.post, inlineSource(ctx, settings.inlineTargetsList, loaded.post.targets), opts, errors);
   if (targets.length > 0) run.log.info(inlineIdentityNote(ctx, targets[0]!.scheduledAt, settings.idempotencyKey !== undefined));
   return { mode: 'publish', targets, fromFiles: false, kinds: kindsOf([loaded.post]) };
@@ -113,7 +116,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   for (const warning of loaded.warnings) log.warning(warning);
   errors.push(...loaded.errors);
   const publishing = loaded.mode === 'publish' && !settings.dryRun;
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, checkEdits: !publishing };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, checkEdits: !publishing, releaseAssets: assetsFor(run) };
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) targets.push(...(await planPost(file.post, file.source, opts, errors)));
   return { mode: loaded.mode, targets, fromFiles: true, kinds: kindsOf(loaded.posts.map((file) => file.post)) };

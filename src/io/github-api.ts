@@ -6,7 +6,8 @@
  * Errors name the `github-token` input and the workflow permissions that fix them; the token
  * itself never appears in any message.
  */
-import { httpRequest, type HttpResponse } from './http.js';
+import { fetchLimited, LimitedFetchError } from './fetch-limited.js';
+import { httpRequest, RedirectRefused, type HttpResponse } from './http.js';
 import { errorMessage } from '../errors.js';
 import { clip } from '../secrets.js';
 
@@ -247,6 +248,36 @@ export class GitHubRestClient implements GitHubApi, IssueCommentsApi {
     const date = res.data?.commit?.committer?.date;
     const ms = typeof date === 'string' ? Date.parse(date) : Number.NaN;
     return Number.isNaN(ms) ? undefined : ms;
+  }
+
+  /**
+   * The bytes of a release asset, at most `maxBytes`. The API answers its URL, asked for
+   * `application/octet-stream`, with a redirect to a signed download URL on another host (or
+   * with the bytes themselves): the token goes to the API only, the signed URL is fetched
+   * without it — and never written to a message, since its signature is a credential too.
+   */
+  async releaseAsset(id: number, maxBytes: number): Promise<Buffer> {
+    const url = new URL(this.repoPath(`/releases/assets/${id}`), this.base);
+    const what = `GitHub API GET ${url.pathname}`;
+    const headers: Record<string, string> = { Accept: 'application/octet-stream', 'X-GitHub-Api-Version': '2022-11-28', 'User-Agent': 'letmepost-action' };
+    if (this.opts.token) headers.Authorization = `Bearer ${this.opts.token}`;
+    const timeoutMs = Math.max(1, Math.min(this.timeoutMs * 4, (this.opts.deadline ?? Number.POSITIVE_INFINITY) - Date.now()));
+    let signed: URL;
+    try {
+      const response = await httpRequest(what, url.toString(), { method: 'GET', headers }, timeoutMs, this.fetchImpl, { followSameOrigin: true, maxBytes });
+      if (response.status < 200 || response.status >= 300) throw this.failure(what, response, 'contents: read');
+      return response.body;
+    } catch (error) {
+      if (error instanceof GitHubApiError) throw error;
+      if (!(error instanceof RedirectRefused)) throw new GitHubApiError(0, `${errorMessage(error)}; check that ${this.base.origin} is reachable from the runner`);
+      signed = new URL(error.to, error.from);
+    }
+    try {
+      return (await fetchLimited(signed.toString(), { fetch: this.fetchImpl, timeoutMs, maxBytes, overflow: 'error' })).bytes;
+    } catch (error) {
+      const reason = error instanceof LimitedFetchError ? (error.reason === 'too-big' ? `it is larger than ${maxBytes.toLocaleString('en-US')} bytes` : `the download failed (${error.reason})`) : 'the download failed';
+      throw new GitHubApiError(0, `release asset ${id}: ${reason} at ${signed.origin}`);
+    }
   }
 
   async firstCommitForPath(path: string, ref: string): Promise<CommitRef | undefined> {

@@ -54,11 +54,16 @@ export const mediaSchema = z
   .strictObject({
     path: z.string().min(1).optional().describe('A file in the repository (relative to the post file, or to the workspace for inputs).'),
     url: z.url({ protocol: /^https?$/ }).optional().describe('A publicly fetchable http(s) URL.'),
+    releaseAsset: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("An asset of the release that triggered the run, by name or glob (screenshot.png, *.png): downloaded with github-token; its label is the alt text unless 'alt' is given."),
     alt: z.string().optional().describe('Alt text describing the image or video for people who cannot see it.'),
     kind: z.enum(['image', 'video']).optional().describe('image or video; guessed from the file name when omitted.'),
   })
-  .refine((m) => (m.path === undefined) !== (m.url === undefined), {
-    message: 'give exactly one of path or url',
+  .refine((m) => [m.path, m.url, m.releaseAsset].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of path, url or releaseAsset',
   });
 
 export const pinterestSchema = z.strictObject({
@@ -258,7 +263,7 @@ export function postJsonSchema(): JsonSchema {
     }),
   ];
   const media = (props.media as JsonSchema).items as JsonSchema;
-  media.oneOf = [{ required: ['path'] }, { required: ['url'] }];
+  media.oneOf = [{ required: ['path'] }, { required: ['url'] }, { required: ['releaseAsset'] }];
   return {
     ...schema,
     oneOf: [{ required: ['text'] }, { required: ['thread'] }],

@@ -7,7 +7,11 @@ import type { RunContext } from '../context.js';
 import { InputError, PostFileError } from '../errors.js';
 import { explicitKey, filePostKey, inlinePostKey, targetKeys } from './keys.js';
 import type { AnchorSource } from './anchor.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../model/media.js';
+import { PLATFORM_LIMITS } from '../model/platforms.js';
+import { resolveReleaseAssets, type AssetDownloader } from './release-assets.js';
 import { prepareLengths } from '../text/platform-length.js';
 import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
 import type { PostDefinition } from '../model/post.js';
@@ -48,24 +52,39 @@ export interface PlanOptions {
   requireAnchor: boolean;
   /** Check an edited post like a new one (a preview, where it is reviewed); publishing, an edit only reschedules. */
   checkEdits?: boolean;
+  /** Downloads release assets (the GitHub API with github-token). */
+  releaseAssets?: AssetDownloader;
 }
 
-/** Resolves every media item of a post (local files inside the workspace, URLs as given). */
-async function resolveMedia(post: PostDefinition, source: PostSource, workspace: string, errors: Array<InputError | PostFileError>): Promise<ResolvedMedia[]> {
+/** The largest file any of these platforms takes: no bigger release asset is downloaded. */
+function largestMedia(post: PostDefinition): number {
+  const sizes = post.targets.flatMap((t) => [PLATFORM_LIMITS[t.platform].maxImageBytes ?? 0, PLATFORM_LIMITS[t.platform].maxVideoBytes ?? 0]);
+  return Math.min(Math.max(...sizes, 0) || MAX_ASSET_BYTES, MAX_ASSET_BYTES);
+}
+
+/** A release asset is held in memory once while it is written to disk: bounded. */
+const MAX_ASSET_BYTES = 512 * 1024 * 1024;
+
+/** Resolves every media item of a post (local files inside the workspace, release assets downloaded, URLs as given). */
+async function resolveMedia(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<ResolvedMedia[]> {
   const resolved = await Promise.all(
-    post.media.map(async (m, i) => {
-      const opts = { ...(m.alt !== undefined ? { alt: m.alt } : {}), ...(m.kind !== undefined ? { kind: m.kind } : {}) };
-      if (m.url !== undefined) return remoteMedia(m.url, opts);
+    post.media.map(async (m, i): Promise<ResolvedMedia[]> => {
+      const given = { ...(m.alt !== undefined ? { alt: m.alt } : {}), ...(m.kind !== undefined ? { kind: m.kind } : {}) };
+      if (m.url !== undefined) return [remoteMedia(m.url, given)];
       try {
-        return await resolveLocalMedia(m.path!, source.baseDir, workspace, opts);
+        if (m.releaseAsset !== undefined) {
+          const download = opts.releaseAssets ?? (() => Promise.reject(new Error('no GitHub API in this run')));
+          return await resolveReleaseAssets(m.releaseAsset, { payload: opts.ctx.payload, download, tempDir: join(opts.ctx.tempDir ?? tmpdir(), 'letmepost-release-assets'), maxBytes: largestMedia(post), provisional: !opts.requireAnchor, ...given });
+        }
+        return [await resolveLocalMedia(m.path!, source.baseDir, opts.ctx.workspace, given)];
       } catch (error) {
         if (!(error instanceof MediaPathError)) throw error;
-        errors.push(source.error(['media', i, 'path'], error.message));
-        return undefined;
+        errors.push(source.error(['media', i, m.releaseAsset !== undefined ? 'releaseAsset' : 'path'], error.message));
+        return [];
       }
     }),
   );
-  return resolved.filter((m): m is ResolvedMedia => m !== undefined);
+  return resolved.flat();
 }
 
 /**
@@ -100,7 +119,7 @@ export async function planPost(post: PostDefinition, source: PostSource, opts: P
   // A deleted file's post is only cancelled, an edited one only rescheduled: its media and its checks no longer matter.
   const cancelling = source.operation?.kind === 'cancel' || (source.operation?.kind === 'edit' && opts.checkEdits !== true);
   await prepareLengths(post.targets.map((t) => t.platform));
-  const media = cancelling ? [] : await resolveMedia(post, source, opts.ctx.workspace, errors);
+  const media = cancelling ? [] : await resolveMedia(post, source, opts, errors);
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);
   const scheduledIso = scheduled && 'iso' in scheduled ? scheduled.iso : undefined;
   const planned: PlannedTarget[] = [];

@@ -72,7 +72,8 @@ export const inputCases: BadCase[] = [
   { name: 'a target that is a string, not a mapping', inputs: { ...LMP, platform: '', 'account-id': '', targets: '- bluesky' }, at: { input: 'targets' }, fix: /\(item 1\) is 'bluesky'; expected a mapping of fields/ },
   { name: 'a number as alt text', inputs: { ...LMP, media: '- path: assets/chart.png\n  alt: 5' }, at: { input: 'media' }, fix: /is 5 \(a number\); expected text — put it in quotes: '5'/ },
   { name: 'an unknown media kind', inputs: { ...LMP, media: '- path: assets/chart.png\n  alt: Chart\n  kind: gif' }, at: { input: 'media' }, fix: /'kind'\) is 'gif'; expected one of image, video/ },
-  { name: 'a media item with both path and url', inputs: { ...LMP, media: '- path: assets/chart.png\n  url: https://example.com/chart.png\n  alt: Chart' }, at: { input: 'media' }, fix: /give exactly one of path or url/ },
+  { name: 'a release asset spelled as in a workflow input (release-asset)', inputs: { ...LMP, media: '- release-asset: screenshot.png\n  alt: Chart' }, at: { input: 'media' }, fix: /has 'release-asset', which is not a field of a media item; did you mean 'releaseAsset'\?/ },
+  { name: 'a media item with both path and url', inputs: { ...LMP, media: '- path: assets/chart.png\n  url: https://example.com/chart.png\n  alt: Chart' }, at: { input: 'media' }, fix: /give exactly one of path, url or releaseAsset/ },
   // text
   { name: 'an empty text (whitespace only)', inputs: { ...LMP, text: '  \n  ' }, at: { input: 'text' }, fix: /is empty, but 'platform' and 'account-id' are set .*give the text to post/s },
   { name: "a text over Bluesky's cap", inputs: { ...LMP, text: 'x'.repeat(301) }, at: { input: 'text' }, fix: /is 301 characters, over Bluesky's limit of 300 by 1; shorten it/ },

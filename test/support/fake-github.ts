@@ -78,6 +78,16 @@ export class FakeGitHub {
   /** Consulted first for every request: an answer overrides the routes (e.g. to kill the client mid-step). */
   intercept: ((req: RecordedGitHubRequest) => FakeAnswer | undefined) | undefined;
   url = '';
+  /**
+   * Release assets: `GET /repos/o/r/releases/assets/:id` asked for `application/octet-stream`
+   * answers 302 to a signed URL on another origin (the storage server), as GitHub does; the
+   * storage serves the bytes as `application/octet-stream` and refuses a request that carries
+   * an Authorization header (400), as S3 does for a second auth mechanism.
+   */
+  private readonly assets = new Map<number, Buffer>();
+  readonly storageRequests: RecordedGitHubRequest[] = [];
+  private storage: LoopbackServer | undefined;
+  storageUrl = '';
 
   constructor(private readonly opts: FakeGitHubOptions) {
     this.repository = opts.repository ?? 'octo/posts';
@@ -90,6 +100,17 @@ export class FakeGitHub {
     this.route('GET', new RegExp(`^/repos/${repo}/commits/([^/]+)$`), (_req, m) => this.commit(decodeURIComponent(m[1]!)));
     this.route('GET', new RegExp(`^/repos/${repo}/commits/([^/]+)/status$`), (_req, m, url) => this.combinedStatus(decodeURIComponent(m[1]!), url));
     this.route('POST', new RegExp(`^/repos/${repo}/statuses/([^/]+)$`), (req, m) => this.createStatus(decodeURIComponent(m[1]!), req.body));
+    this.route('GET', new RegExp(`^/repos/${repo}/releases/assets/(\\d+)$`), (req, m) => {
+      const id = Number(m[1]);
+      if (!this.assets.has(id)) return { status: 404, body: { message: 'Not Found' } };
+      if (req.headers.accept !== 'application/octet-stream') return { status: 200, body: { id, size: this.assets.get(id)!.length, content_type: 'application/octet-stream' } };
+      return { status: 302, headers: { location: `${this.storageUrl}/github-production-release-asset/${id}?X-Amz-Signature=fakesignature` } };
+    });
+  }
+
+  /** Serves `bytes` as release asset `id`. */
+  addReleaseAsset(id: number, bytes: Buffer): void {
+    this.assets.set(id, bytes);
   }
 
   /** The latest status of each context on a commit (by full SHA), as the combined status lists them. */
@@ -129,10 +150,23 @@ export class FakeGitHub {
       }),
     );
     this.url = this.server.url;
+    this.storage = await startOnLoopback(
+      http.createServer((req, res) => {
+        const recorded: RecordedGitHubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: '' };
+        this.storageRequests.push(recorded);
+        const id = Number(/^\/github-production-release-asset\/(\d+)\?X-Amz-Signature=/.exec(recorded.path)?.[1]);
+        const bytes = this.assets.get(id);
+        if (recorded.headers.authorization !== undefined) return sendAnswer(res, { status: 400, headers: { 'content-type': 'application/xml' }, body: '<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>' });
+        if (bytes === undefined) return sendAnswer(res, { status: 403, headers: { 'content-type': 'application/xml' }, body: '<Error><Code>AccessDenied</Code></Error>' });
+        sendAnswer(res, { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes });
+      }),
+    );
+    this.storageUrl = this.storage.url;
     return this;
   }
 
   async stop(): Promise<void> {
+    await this.storage?.close();
     await this.server?.close();
   }
 
