@@ -8,6 +8,7 @@
 import { failure, type Delivery } from './deliver.js';
 import { errorMessage, PublishError } from './errors.js';
 import { contentFingerprint, type Ledger, type Recorded } from './ledger/ledger.js';
+import { replacementKeys } from './plan/keys.js';
 import { descriptorOf } from './publishers/registry.js';
 import type { Log, PlannedTarget, Publisher, RetractOutcome, TargetResult } from './publishers/types.js';
 
@@ -120,7 +121,8 @@ async function cancelTarget(publisher: Publisher, target: PlannedTarget, ledger:
 /**
  * The push edited the target's post file. A published post never changes (the result says so,
  * with its link and how to retract it); a queued one moves to the new time where the platform
- * allows it, and the ledger records the new time, so a re-run moves nothing. Never throws.
+ * allows it, and the ledger records the new time, so a re-run moves nothing. A queued post
+ * whose text was edited is replaced (see replaceQueued). Never throws.
  */
 async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: Ledger, log: Log, recorded: Recorded): Promise<Delivery> {
   const where = `${target.label} → ${target.platform}`;
@@ -146,7 +148,9 @@ async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: L
   }
   const notes: string[] = [];
   const textChanged = recorded.fingerprint !== undefined && recorded.fingerprint !== contentFingerprint(target);
-  if (textChanged) notes.push(`the text was edited, but a queued post keeps the text it was queued with (${descriptor.editEffect}); to change it, delete this file (which cancels the post) and add a new one`);
+  const unreplaceable = textChanged ? whyNotReplaced(publisher, target, previous) : undefined;
+  if (textChanged && unreplaceable === undefined) return replaceQueued(publisher, target, ledger, log, previous);
+  if (textChanged) notes.push(`the text was edited, but ${unreplaceable}`);
   if (target.scheduledAt === undefined) {
     notes.push(`the schedule was removed, but an edit cannot publish a queued post now: it stays queued for ${previous.scheduledAt ?? 'its time'}`);
     return said(previous, notes);
@@ -157,6 +161,7 @@ async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: L
   try {
     moved = await publisher.reschedule({ ...target, scheduledAt: target.scheduledAt }, previous);
   } catch (error) {
+    for (const note of notes) log.info(`${where}: ${note}`);
     const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
     return { results: [{ ...failure(target, status, `${where}: moving the queued post to ${target.scheduledAt} failed: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
   }
@@ -164,6 +169,60 @@ async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: L
   // What the post holds is recorded: its old text when the edit could not change it.
   await ledger.record(target, moved, textChanged ? recorded.fingerprint : contentFingerprint(target));
   return said({ ...moved, replayed: false }, notes);
+}
+
+/**
+ * Why an edited text cannot replace the queued post (undefined: it can): the platform cannot
+ * cancel it, the edit took the schedule away (an edit never publishes now), or the new time
+ * is too close for the platform to queue.
+ */
+function whyNotReplaced(publisher: Publisher, target: PlannedTarget, previous: TargetResult): string | undefined {
+  const descriptor = descriptorOf(target.publisher);
+  const keep = `a queued post keeps the text it was queued with; to change it, delete this file (which cancels the post) and add a new one`;
+  if (descriptor.replacesEditedText !== true || !publisher.retract || previous.id === undefined) return `${keep} (${descriptor.editEffect})`;
+  if (target.scheduledAt === undefined) return `the schedule was removed too, and an edit never publishes now: ${keep}`;
+  if (Date.parse(target.scheduledAt) - Date.now() < descriptor.minScheduleLeadMs) return `the new time ${target.scheduledAt} is too close for ${target.publisher} to queue a post in its place: ${keep}`;
+  return undefined;
+}
+
+/**
+ * A queued post whose text was edited, where the platform can move a queued post but never
+ * change its text: cancelled, and the edited post queued in its place under keys of its own
+ * (plan/keys.ts replacementKeys: from the post it replaces and the new text). Cancel first:
+ * a failure between the two leaves nothing queued twice, the ledger still holds the old post,
+ * and a re-run finds it cancelled already and queues the replacement under the same keys — the
+ * platform replays it if the first request arrived. The ledger then holds the replacement with
+ * the new text, so a later run replaces nothing more.
+ */
+async function replaceQueued(publisher: Publisher, target: PlannedTarget, ledger: Ledger, log: Log, previous: TargetResult): Promise<Delivery> {
+  const where = `${target.label} → ${target.platform}`;
+  const failed = (error: unknown, what: string): Delivery => {
+    const status = error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
+    return { results: [{ ...failure(target, status, `${where}: ${what}: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+  };
+  let outcome: RetractOutcome;
+  try {
+    outcome = await publisher.retract!(target, previous);
+  } catch (error) {
+    return failed(error, 'the text was edited, but cancelling the queued post to replace it failed (nothing was replaced; a re-run tries again)');
+  }
+  if (outcome.refused) {
+    log.warning(`${where}: the text was edited, but the queued post could not be replaced: ${outcome.kept ?? 'it is no longer queued'}`);
+    return { results: [], unrecorded: false };
+  }
+  for (const deleted of outcome.deleted) log.info(`${where}: the text was edited: cancelled ${deleted}, to queue the edited post in its place`);
+  if (outcome.deleted.length === 0) log.info(`${where}: the text was edited: ${outcome.kept ?? 'the queued post is cancelled already'}; queueing the edited post in its place`);
+  const keys = replacementKeys(target.keys, previous.id!, [...target.texts, target.firstComment ?? '']);
+  let results: TargetResult[];
+  try {
+    results = (await publisher.publish({ ...target, idempotencyKey: keys.base, keys, operation: { kind: 'publish' } })).map((r) => ({ ...r, targetKey: target.idempotencyKey }));
+  } catch (error) {
+    return failed(error, 'the queued post was cancelled to replace it with the edited text, but queueing the edited post failed (a re-run queues it)');
+  }
+  const first = results[0];
+  for (const r of results) log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status} in place of the cancelled post${r.scheduledAt ? ` for ${r.scheduledAt}` : ''}${r.replayed ? ' (replayed: queued by an earlier run)' : ''}${r.url ? ` ${r.url}` : ''}`);
+  const unrecorded = first !== undefined && ledger.enabled && !(await ledger.record(target, first)) && (first.status === 'published' || first.status === 'queued');
+  return { results, unrecorded };
 }
 
 /**
@@ -183,7 +242,11 @@ export function foreseenOperation(target: PlannedTarget, recorded: Recorded): st
   if (result.status === 'queued') {
     if (kind !== 'edit') return `cancels the post queued for ${result.scheduledAt ?? 'later'}`;
     const moves = target.scheduledAt !== undefined && result.scheduledAt !== undefined && Date.parse(target.scheduledAt) !== Date.parse(result.scheduledAt);
-    const textNote = recorded.fingerprint !== undefined && recorded.fingerprint !== contentFingerprint(target) ? '; the text edit is not applied (a queued post keeps its text)' : '';
+    const textChanged = recorded.fingerprint !== undefined && recorded.fingerprint !== contentFingerprint(target);
+    if (textChanged && result.id !== undefined && target.scheduledAt !== undefined && descriptor.replacesEditedText === true) {
+      return `replaces the post queued for ${result.scheduledAt ?? 'later'}: cancels it and queues the edited text for ${target.scheduledAt}`;
+    }
+    const textNote = textChanged ? '; the text edit is not applied (a queued post keeps its text)' : '';
     return `${moves ? `moves the queued post from ${result.scheduledAt} to ${target.scheduledAt}` : `no change: queued for ${result.scheduledAt ?? 'later'}`}${textNote}`;
   }
   if (kind === 'retract') return descriptor.retractEffect.deletesPublished ? `deletes the post published${on}: ${link}` : `the post published${on} stays (${link}): ${descriptor.retractEffect.text}`;

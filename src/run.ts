@@ -116,7 +116,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   for (const warning of loaded.warnings) log.warning(warning);
   errors.push(...loaded.errors);
   const publishing = loaded.mode === 'publish' && !settings.dryRun;
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, checkEdits: !publishing, releaseAssets: assetsFor(run) };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, releaseAssets: assetsFor(run) };
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) targets.push(...(await planPost(file.post, file.source, opts, errors)));
   return { mode: loaded.mode, targets, fromFiles: true, kinds: kindsOf(loaded.posts.map((file) => file.post)) };

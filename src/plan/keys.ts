@@ -82,6 +82,18 @@ export function childKey(parent: string, part: string): string {
   return `${PREFIX}-c-${digest([parent, part])}`;
 }
 
+/**
+ * The keys of the post that replaces a queued one whose text was edited (the queued post is
+ * cancelled and the edited one queued in its place): derived from the target's key, the
+ * queued post it replaces and the new content — so a re-run of the same edit sends the same
+ * request (the platform replays it), and a later edit, replacing another post, a new one.
+ * The ledger id stays: the replacement is recorded where the post it replaces was.
+ */
+export function replacementKeys(keys: TargetKeys, replaced: string, content: readonly string[]): TargetKeys {
+  const base = childKey(keys.base, `e${digest(['replacement', replaced, ...content]).slice(0, 12)}`);
+  return { ...targetKeys(base, keys.parts.length), ledgerId: keys.ledgerId };
+}
+
 export function isValidKey(key: string): boolean {
   return KEY_PATTERN.test(key);
 }

@@ -50,8 +50,6 @@ export interface PlanOptions {
   anchors?: AnchorSource;
   /** A missing anchor is an error (publishing); else a dry run shows provisional record keys. */
   requireAnchor: boolean;
-  /** Check an edited post like a new one (a preview, where it is reviewed); publishing, an edit only reschedules. */
-  checkEdits?: boolean;
   /** Downloads release assets (the GitHub API with github-token). */
   releaseAssets?: AssetDownloader;
 }
@@ -116,8 +114,9 @@ function retractOf(post: PostDefinition): TargetOperation | undefined {
 /** Plans every target of one post; problems are appended to `errors`. */
 export async function planPost(post: PostDefinition, source: PostSource, opts: PlanOptions, errors: Array<InputError | PostFileError>): Promise<PlannedTarget[]> {
   const before = errors.length;
-  // A deleted file's post is only cancelled, an edited one only rescheduled: its media and its checks no longer matter.
-  const cancelling = source.operation?.kind === 'cancel' || (source.operation?.kind === 'edit' && opts.checkEdits !== true);
+  // A deleted file's post is only cancelled: its media and its checks no longer matter. An
+  // edited one is checked like a new one: its edited text may replace a queued post.
+  const cancelling = source.operation?.kind === 'cancel';
   await prepareLengths(post.targets.map((t) => t.platform));
   const media = cancelling ? [] : await resolveMedia(post, source, opts, errors);
   const scheduled = post.scheduledAt === undefined ? undefined : parseScheduledAt(post.scheduledAt);

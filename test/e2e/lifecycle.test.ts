@@ -15,9 +15,11 @@ import type { FakeGitHub } from '../support/fake-github.js';
 import type { TempRepo } from '../support/git-repo.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 import { FakeIssueComments } from '../support/github-comments.js';
+import { deleting, editing, pushTo } from '../support/pushes.js';
 import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, pullRequestEvent, pushEvent, results } from '../support/scenario.js';
 
-const { letmepost, repository, github, defer, cleanup } = fixtures();
+const fx = fixtures();
+const { letmepost, repository, github, defer, cleanup } = fx;
 afterAll(cleanup);
 
 let pds: SharedPds;
@@ -194,40 +196,10 @@ describe('the pull request preview of a retract', () => {
 
 // ───────────────────────────── cancel: the push deletes the post file ─────────────────────────────
 
-/** A repository and its two pushes: `base..added` adds `posts/launch.yml`, `added..second` deletes or edits it. */
-interface TwoPushes {
-  repo: TempRepo;
-  gh: FakeGitHub;
-  base: string;
-  added: string;
-  second: string;
-}
-
-/** A repository whose first push adds `posts/launch.yml` and whose second deletes it (as a revert would). */
-async function deleting(file: string): Promise<TwoPushes> {
-  const repo = repository();
-  const gh = await github(repo);
-  const base = repo.commitFiles('start', { 'README.md': '# widgets\n' });
-  const added = repo.commitFiles('a launch post', { 'posts/launch.yml': file });
-  repo.remove('posts/launch.yml');
-  const deleted = repo.commit('Revert "a launch post"');
-  return { repo, gh, base, added, second: deleted };
-}
-
-function pushTo(s: TwoPushes, before: string, after: string, inputs: Record<string, string>, attempt = 1, workspace = s.repo): Promise<ActionRun> {
-  if (workspace === s.repo) s.repo.git('checkout', '-q', after);
-  return runAction({
-    workspace: workspace.dir,
-    event: pushEvent(s.repo, before, after),
-    inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN, ...inputs },
-    env: githubEnv(s.gh, after, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
-  });
-}
-
 describe('a push that deletes a post file cancels what it queued', () => {
   it('letmepost: DELETE /v1/posts/{id} once per queued target; a re-run deletes nothing more', async () => {
     const server = await letmepost();
-    const s = await deleting(letmepostPost('Launch day', ['bluesky', 'twitter'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'));
+    const s = await deleting(fx, letmepostPost('Launch day', ['bluesky', 'twitter'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'));
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(results(queued).map((r) => r.status), log(queued)).toEqual(['queued', 'queued']);
@@ -244,7 +216,7 @@ describe('a push that deletes a post file cancels what it queued', () => {
   });
 
   it('Mastodon: the scheduled status is cancelled once', async () => {
-    const s = await deleting(`id: cancel-scheduled\ntext: "Launch day on Mastodon"\nscheduledAt: "2099-01-01T09:00:00Z"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`);
+    const s = await deleting(fx, `id: cancel-scheduled\ntext: "Launch day on Mastodon"\nscheduledAt: "2099-01-01T09:00:00Z"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`);
     const inputs = { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(queued.outputs.status, log(queued)).toBe('queued');
@@ -260,7 +232,7 @@ describe('a push that deletes a post file cancels what it queued', () => {
 
   it('a published post stays and the log says how to delete it; nothing is sent', async () => {
     const server = await letmepost();
-    const s = await deleting(letmepostPost('Launch day'));
+    const s = await deleting(fx, letmepostPost('Launch day'));
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     expect((await pushTo(s, s.base, s.added, inputs)).outputs.status).toBe('published');
     const before = server.requests.length;
@@ -273,7 +245,7 @@ describe('a push that deletes a post file cancels what it queued', () => {
 
   it('from a shallow clone: the deleted file is read with the GitHub API, and its post cancelled', async () => {
     const server = await letmepost();
-    const s = await deleting(letmepostPost('Launch day', ['bluesky'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'));
+    const s = await deleting(fx, letmepostPost('Launch day', ['bluesky'], 'scheduledAt: "2099-01-01T09:00:00Z"\n'));
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(queued.outputs.status, log(queued)).toBe('queued');
@@ -290,22 +262,12 @@ describe('a push that deletes a post file cancels what it queued', () => {
 
 // ───────────────────────────── edit: the push changes the post file ─────────────────────────────
 
-/** A repository whose first push adds `posts/launch.yml` and whose second replaces it with `edited`. */
-async function editing(file: string, edited: string): Promise<TwoPushes> {
-  const repo = repository();
-  const gh = await github(repo);
-  const base = repo.commitFiles('start', { 'README.md': '# widgets\n' });
-  const added = repo.commitFiles('a launch post', { 'posts/launch.yml': file });
-  const changed = repo.commitFiles('edit the launch post', { 'posts/launch.yml': edited });
-  return { repo, gh, base, added, second: changed };
-}
-
 describe('a push that edits a post file', () => {
   const scheduled = (at: string, text = 'Launch day') => letmepostPost(text, ['bluesky'], `scheduledAt: "${at}"\n`);
 
   it('letmepost: a queued post is moved to the new time with one PATCH; a re-run moves nothing', async () => {
     const server = await letmepost();
-    const s = await editing(scheduled('2099-01-01T09:00:00Z'), scheduled('2099-02-01T09:00:00Z'));
+    const s = await editing(fx, scheduled('2099-01-01T09:00:00Z'), scheduled('2099-02-01T09:00:00Z'));
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(queued.outputs.status, log(queued)).toBe('queued');
@@ -320,21 +282,9 @@ describe('a push that edits a post file', () => {
     expect(patches()).toHaveLength(1);
   });
 
-  it('letmepost: a text edit of a queued post is not applied, and the log says how to change it', async () => {
-    const server = await letmepost();
-    const s = await editing(scheduled('2099-01-01T09:00:00Z'), scheduled('2099-01-01T09:00:00Z', 'Launch day, with a typo fixed'));
-    const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
-    expect((await pushTo(s, s.base, s.added, inputs)).outputs.status).toBe('queued');
-    const before = server.requests.length;
-    const run = await pushTo(s, s.added, s.second, inputs);
-    expect(run.code, log(run)).toBe(0);
-    expect(run.stdout).toMatch(/a queued post keeps the text it was queued with .*delete this file \(which cancels the post\) and add a new one/);
-    expect(server.requests.slice(before)).toEqual([]);
-  });
-
   it('a published post: nothing is sent, and the result says where it is and how to retract it', async () => {
     const server = await letmepost();
-    const s = await editing(letmepostPost('Launch day'), letmepostPost('Launch day!'));
+    const s = await editing(fx, letmepostPost('Launch day'), letmepostPost('Launch day!'));
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     const published = await pushTo(s, s.base, s.added, inputs);
     expect(published.outputs.status).toBe('published');
@@ -349,7 +299,7 @@ describe('a push that edits a post file', () => {
 
   it('Mastodon: a scheduled status is moved with one PUT', async () => {
     const file = (at: string) => `id: reschedule\ntext: "Launch day on Mastodon"\nscheduledAt: "${at}"\ntargets:\n  - platform: mastodon\n    account: mastodon\n`;
-    const s = await editing(file('2099-01-01T09:00:00Z'), file('2099-03-01T09:00:00Z'));
+    const s = await editing(fx, file('2099-01-01T09:00:00Z'), file('2099-03-01T09:00:00Z'));
     const inputs = { 'mastodon-server': mastodon.url, 'mastodon-token': MASTODON_TOKEN };
     const queued = await pushTo(s, s.base, s.added, inputs);
     expect(queued.outputs.status, log(queued)).toBe('queued');
@@ -367,8 +317,8 @@ describe('the pull request preview of an edit reads the ledger', () => {
     const server = await letmepost();
     const inputs = { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url };
     // Each file has its own id: the two scenarios share one letmepost, whose keys would meet.
-    const published = await editing(`id: published\n${letmepostPost('Launch day')}`, `id: published\n${letmepostPost('Launch day!')}`);
-    const queued = await editing(`id: queued\n${letmepostPost('Later', ['bluesky'], 'scheduledAt: "2099-01-01T09:00:00Z"\n')}`, `id: queued\n${letmepostPost('Later', ['bluesky'], 'scheduledAt: "2099-02-01T09:00:00Z"\n')}`);
+    const published = await editing(fx, `id: published\n${letmepostPost('Launch day')}`, `id: published\n${letmepostPost('Launch day!')}`);
+    const queued = await editing(fx, `id: queued\n${letmepostPost('Later', ['bluesky'], 'scheduledAt: "2099-01-01T09:00:00Z"\n')}`, `id: queued\n${letmepostPost('Later', ['bluesky'], 'scheduledAt: "2099-02-01T09:00:00Z"\n')}`);
     for (const [s, expected] of [
       [published, /\| ✏️ edit: `already published on \d{4}-[^`]+: https:\/\/[^`]+; edit has no effect — add 'retract: true' to delete it, or create a new file to post again` \|/],
       [queued, /\| ✏️ edit: `moves the queued post from 2099-01-01T09:00:00\.000Z to 2099-02-01T09:00:00\.000Z` \|/],
