@@ -10,10 +10,17 @@ import { run } from './run.js';
 import { registerSecret, setSecretMasker } from './secrets.js';
 import { parseInputs } from './settings/settings.js';
 
+/** The inputs the workflow gave (`with:`) and the defaults action.yml declares: the runner's INPUT_* variables. */
+function givenInputs(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('INPUT_') && name.length > 6)
+    .map((name) => name.slice(6).toLowerCase());
+}
+
 export async function main(): Promise<void> {
   try {
     setSecretMasker(runner.mask);
-    const { settings, errors } = parseInputs(runner.input);
+    const { settings, errors } = parseInputs(runner.input, givenInputs(process.env));
     for (const secret of [...publisherSecrets(settings), settings.githubToken]) registerSecret(secret);
     await run(settings, errors, runContextFromEnv(process.env), { out: runner });
   } catch (error) {

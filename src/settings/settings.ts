@@ -2,13 +2,15 @@
  * Every workflow input, parsed in one place into one typed settings object. Parsing is a
  * pure function of the raw strings (`parseInputs`), so most input tests need no runner.
  */
-import type { InputError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { KEY_PATTERN } from '../plan/keys.js';
 import type { PublisherSettings } from '../publishers/registry.js';
 import { PUBLISHER_CHOICES, readInlinePost, type PublisherChoice } from '../sources/inline.js';
 import type { PostInput } from '../model/post.js';
 import { quote } from '../errors.js';
 import { InputReader, type GetInput } from '../io/input-reader.js';
+import { closest } from '../sources/templates.js';
+import { DECLARED_INPUTS } from './input-names.js';
 
 export { PUBLISHER_CHOICES, type PublisherChoice };
 export type { GetInput };
@@ -44,8 +46,13 @@ export interface Settings extends PublisherSettings {
 
 export const DEFAULT_FILES = ['posts/**/*.yml', 'posts/**/*.yaml'];
 
-/** Parses every input. Throws one InputError per problem, all at once, before anything is sent. */
-export function parseInputs(get: GetInput): { settings: Settings; errors: InputError[] } {
+/**
+ * Parses every input. Returns one InputError per problem, all at once, before anything is
+ * sent. `given`: the names of the inputs the workflow passed (the runner's INPUT_* variables);
+ * a name this action never reads is an error too — GitHub only warns about an unknown input,
+ * and a misspelt `schedule-at` would post now what was meant for later.
+ */
+export function parseInputs(get: GetInput, given: readonly string[] = []): { settings: Settings; errors: InputError[] } {
   const r = new InputReader(get);
   const publisher = r.choice('publisher', PUBLISHER_CHOICES, 'auto');
   const letmepostToken = r.str('letmepost-token');
@@ -81,6 +88,19 @@ export function parseInputs(get: GetInput): { settings: Settings; errors: InputE
     strictRetract: r.bool('strict-retract', false),
     onPrerelease: r.choice('on-prerelease', ['skip', 'post'] as const, 'skip'),
   };
-  return { settings, errors: r.errors };
+  return { settings, errors: [...r.errors, ...unknownInputErrors(given, DECLARED_INPUTS)] };
+}
+
+/** Inputs given that this action does not have, each with the input it most likely meant. */
+export function unknownInputErrors(given: readonly string[], known: ReadonlySet<string>): InputError[] {
+  return given
+    .filter((name) => !known.has(name))
+    .map((name) => {
+      // X was Twitter, and letmepost calls the platform `twitter`: text-twitter means text-x.
+      const renamed = name.replace(/twitter/g, 'x');
+      const meant = known.has(renamed) ? renamed : closest(name, known);
+      const fix = meant !== undefined ? `did you mean '${meant}'?` : "see the inputs table in the README (or action.yml) for the inputs there are";
+      return new InputError(name, `Input '${name}' is not an input of this action, so nothing reads it; ${fix}`);
+    });
 }
 
