@@ -11,6 +11,7 @@ import { GitHubRestClient, type GitHubRestOptions } from './io/github-api.js';
 import { commitStatusApi, Ledger } from './ledger/ledger.js';
 import { commitTimes, type AnchorSource } from './plan/anchor.js';
 import { planPost } from './plan/plan.js';
+import { downloadPublicImage } from './plan/notes-images.js';
 import { scheduleLeadProblem } from './plan/preflight.js';
 import type { Platform } from './model/platforms.js';
 import { createPublishers as registryPublishers, credentialErrors, descriptorFor, descriptorOf, PUBLISHERS } from './publishers/registry.js';
@@ -87,8 +88,8 @@ function anchorsFor(run: Run, publishing: boolean): AnchorSource {
   );
 }
 
-/** Release assets are downloaded through the GitHub API with github-token (a dry run too: it checks them). */
-const assetsFor = (run: Run) => (id: number, maxBytes: number) => run.github(run.settings.githubToken).releaseAsset(id, maxBytes);
+/** Media downloaded before sending (a dry run too: it checks them): release assets through the GitHub API with github-token; images of the notes by their public URL, without it. */
+const downloadsFor = (run: Run) => ({ releaseAsset: (id: number, maxBytes: number) => run.github(run.settings.githubToken).releaseAsset(id, maxBytes), image: downloadPublicImage(run.settings.requestTimeoutSeconds * 1000) });
 
 async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
   const { settings, ctx } = run;
@@ -98,7 +99,7 @@ async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
     errors.push(...loaded.errors);
     return { mode: 'publish', targets: [], fromFiles: false, kinds: new Set() };
   }
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, releaseAssets: assetsFor(run), ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, downloads: downloadsFor(run), ...(settings.idempotencyKey !== undefined ? { idempotencyKey: settings.idempotencyKey } : {}) };
   const targets = await planPost(loaded.post, inlineSource(ctx, settings.inlineTargetsList, loaded.post.targets), opts, errors);
   if (targets.length > 0) run.log.info(inlineIdentityNote(ctx, targets[0]!.scheduledAt, settings.idempotencyKey !== undefined));
   return { mode: 'publish', targets, fromFiles: false, kinds: kindsOf([loaded.post]) };
@@ -116,7 +117,7 @@ async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   for (const warning of loaded.warnings) log.warning(warning);
   errors.push(...loaded.errors);
   const publishing = loaded.mode === 'publish' && !settings.dryRun;
-  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, releaseAssets: assetsFor(run) };
+  const opts = { ctx, maxThreadPosts: settings.maxThreadPosts, anchors: anchorsFor(run, publishing), requireAnchor: publishing, downloads: downloadsFor(run) };
   const targets: PlannedTarget[] = [];
   for (const file of loaded.posts) targets.push(...(await planPost(file.post, file.source, opts, errors)));
   return { mode: loaded.mode, targets, fromFiles: true, kinds: kindsOf(loaded.posts.map((file) => file.post)) };

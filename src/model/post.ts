@@ -59,11 +59,19 @@ export const mediaSchema = z
       .min(1)
       .optional()
       .describe("An asset of the release that triggered the run, by name or glob (screenshot.png, *.png): downloaded with github-token; its label is the alt text unless 'alt' is given."),
+    notesImages: z
+      .union([z.literal(true), z.number().int().min(1).max(20)])
+      .optional()
+      .describe("The images of the release notes (or the merged pull request's description) that GitHub hosts — pasted screenshots, files of this repository — in order: true for as many as the post's platforms take, or at most this many. Each needs its own alt text in the notes."),
     alt: z.string().optional().describe('Alt text describing the image or video for people who cannot see it.'),
     kind: z.enum(['image', 'video']).optional().describe('image or video; guessed from the file name when omitted.'),
   })
-  .refine((m) => [m.path, m.url, m.releaseAsset].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of path, url or releaseAsset',
+  .refine((m) => [m.path, m.url, m.releaseAsset, m.notesImages].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of path, url, releaseAsset or notesImages',
+  })
+  .refine((m) => m.notesImages === undefined || (m.alt === undefined && m.kind === undefined), {
+    message: "notesImages takes each image's alt text from the notes (![what it shows](…)); remove 'alt' and 'kind' here",
+    path: ['alt'],
   });
 
 export const pinterestSchema = z.strictObject({
@@ -263,7 +271,7 @@ export function postJsonSchema(): JsonSchema {
     }),
   ];
   const media = (props.media as JsonSchema).items as JsonSchema;
-  media.oneOf = [{ required: ['path'] }, { required: ['url'] }, { required: ['releaseAsset'] }];
+  media.oneOf = [{ required: ['path'] }, { required: ['url'] }, { required: ['releaseAsset'] }, { required: ['notesImages'] }];
   return {
     ...schema,
     oneOf: [{ required: ['text'] }, { required: ['thread'] }],

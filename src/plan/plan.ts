@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../model/media.js';
 import { PLATFORM_LIMITS } from '../model/platforms.js';
 import { resolveReleaseAssets, type AssetDownloader } from './release-assets.js';
+import { resolveNotesImages, type ImageDownloader } from './notes-images.js';
 import { prepareLengths } from '../text/platform-length.js';
 import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
 import type { PostDefinition } from '../model/post.js';
@@ -50,8 +51,18 @@ export interface PlanOptions {
   anchors?: AnchorSource;
   /** A missing anchor is an error (publishing); else a dry run shows provisional record keys. */
   requireAnchor: boolean;
-  /** Downloads release assets (the GitHub API with github-token). */
-  releaseAssets?: AssetDownloader;
+  /** Downloads media before sending: release assets (the GitHub API with github-token), images of the notes (public URLs). */
+  downloads?: MediaDownloads;
+}
+
+export interface MediaDownloads {
+  releaseAsset: AssetDownloader;
+  image: ImageDownloader;
+}
+
+/** The most images every platform of the post takes: `notesImages: true` takes that many. */
+function fewestImages(post: PostDefinition): number {
+  return Math.min(...post.targets.map((t) => PLATFORM_LIMITS[t.platform].maxImages));
 }
 
 /** The largest file any of these platforms takes: no bigger release asset is downloaded. */
@@ -70,14 +81,17 @@ async function resolveMedia(post: PostDefinition, source: PostSource, opts: Plan
       const given = { ...(m.alt !== undefined ? { alt: m.alt } : {}), ...(m.kind !== undefined ? { kind: m.kind } : {}) };
       if (m.url !== undefined) return [remoteMedia(m.url, given)];
       try {
-        if (m.releaseAsset !== undefined) {
-          const download = opts.releaseAssets ?? (() => Promise.reject(new Error('no GitHub API in this run')));
-          return await resolveReleaseAssets(m.releaseAsset, { payload: opts.ctx.payload, download, tempDir: join(opts.ctx.tempDir ?? tmpdir(), 'letmepost-release-assets'), maxBytes: largestMedia(post), provisional: !opts.requireAnchor, ...given });
+        const fetched = { payload: opts.ctx.payload, tempDir: join(opts.ctx.tempDir ?? tmpdir(), 'letmepost-fetched-media'), maxBytes: largestMedia(post), provisional: !opts.requireAnchor };
+        const none = () => Promise.reject(new Error('nothing downloads media in this run'));
+        if (m.releaseAsset !== undefined) return await resolveReleaseAssets(m.releaseAsset, { ...fetched, download: opts.downloads?.releaseAsset ?? none, ...given });
+        if (m.notesImages !== undefined) {
+          const limit = m.notesImages === true ? fewestImages(post) : m.notesImages;
+          return await resolveNotesImages({ ...fetched, serverUrl: opts.ctx.serverUrl, repository: opts.ctx.repository, download: opts.downloads?.image ?? none, limit });
         }
         return [await resolveLocalMedia(m.path!, source.baseDir, opts.ctx.workspace, given)];
       } catch (error) {
         if (!(error instanceof MediaPathError)) throw error;
-        errors.push(source.error(['media', i, m.releaseAsset !== undefined ? 'releaseAsset' : 'path'], error.message));
+        errors.push(source.error(['media', i, m.releaseAsset !== undefined ? 'releaseAsset' : m.notesImages !== undefined ? 'notesImages' : 'path'], error.message));
         return [];
       }
     }),

@@ -6,9 +6,9 @@
  * size, type and dimensions are known before any upload — preflight checks them per platform.
  * Alt text is the item's `alt`, else the asset's label; an image without either is refused.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { imageDimensions, mediaKindOf, MediaPathError, sniffMimeType, type MediaKind, type ResolvedMedia } from '../model/media.js';
+import { mkdir } from 'node:fs/promises';
+import { MediaPathError, type MediaKind, type ResolvedMedia } from '../model/media.js';
+import { safeFileName, storeFetchedMedia } from './fetched-media.js';
 
 export interface ReleaseAssetInfo {
   id: number;
@@ -80,19 +80,15 @@ async function downloaded(asset: ReleaseAssetInfo, opts: ReleaseAssetOptions): P
   } catch (error) {
     throw new MediaPathError(`names the ${name}, which could not be downloaded: ${error instanceof Error ? error.message : String(error)}. The job needs 'permissions: contents: read' and 'github-token' at its default`);
   }
-  const mimeType = sniffMimeType(bytes.subarray(0, 64 * 1024));
-  if (mimeType === undefined) {
-    throw new MediaPathError(`names the ${name}, which is not a PNG, JPEG, GIF, WebP image or an MP4/MOV video (checked by its content: GitHub serves every asset as application/octet-stream); attach the image or video itself`);
-  }
-  const kind = mediaKindOf(mimeType);
-  if (opts.kind !== undefined && opts.kind !== kind) throw new MediaPathError(`names the ${name}, declared kind '${opts.kind}' but its content is ${mimeType}; fix or remove 'kind'`);
-  const alt = opts.alt ?? asset.label;
-  if (alt === undefined && kind === 'image') {
-    throw new MediaPathError(`names the ${name}, which has no label to use as alt text; give 'alt' in this media item, or set the asset's label on the release page`);
-  }
   // The asset id keeps names apart; the name is reduced to safe characters (it came from the release).
-  const path = join(opts.tempDir, `${asset.id}-${asset.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100)}`);
-  await writeFile(path, bytes);
-  const dims = kind === 'image' ? imageDimensions(bytes.subarray(0, 64 * 1024)) : undefined;
-  return { kind, ...(alt !== undefined ? { alt } : {}), path, displayPath: name, size: bytes.length, mimeType, ...(dims ?? {}) };
+  return storeFetchedMedia(bytes, {
+    name,
+    subject: `names the ${name}`,
+    fileName: safeFileName(String(asset.id), asset.name),
+    tempDir: opts.tempDir,
+    source: 'GitHub serves every asset as application/octet-stream',
+    ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
+    ...((opts.alt ?? asset.label) !== undefined ? { alt: (opts.alt ?? asset.label)! } : {}),
+    noAlt: "which has no label to use as alt text; give 'alt' in this media item, or set the asset's label on the release page",
+  });
 }

@@ -272,14 +272,70 @@ function joinInner(blocks: readonly RenderedBlock[]): RichText {
   return b.build();
 }
 
-/** Renders Markdown into blocks, in order. Never throws: text it cannot read is left out. */
-export function renderMarkdown(markdown: string, opts: MarkdownOptions): RenderedBlock[] {
-  let root: Root;
+/** The Markdown's syntax tree; undefined if it cannot be read. */
+function parsed(markdown: string): Root | undefined {
   try {
-    root = fromMarkdown(stripControls(markdown), { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+    return fromMarkdown(stripControls(markdown), { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
   } catch {
     // micromark does not throw on any input that we know of; if it ever does, the notes are left out rather than posted raw.
-    return [];
+    return undefined;
   }
-  return new Renderer(opts).render(root);
+}
+
+/** Renders Markdown into blocks, in order. Never throws: text it cannot read is left out. */
+export function renderMarkdown(markdown: string, opts: MarkdownOptions): RenderedBlock[] {
+  const root = parsed(markdown);
+  return root === undefined ? [] : new Renderer(opts).render(root);
+}
+
+export interface MarkdownImage {
+  url: string;
+  /** The alt text as written ('' when there is none). */
+  alt: string;
+}
+
+/** `<img …>` tags in HTML, each with its `src` and `alt` attributes (quoted either way). */
+const IMG_TAG = /<img\b[^>]*>/gi;
+function attribute(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(tag);
+  return match ? decodeEntities(match[1] ?? match[2] ?? match[3] ?? '') : undefined;
+}
+
+/**
+ * The images of a Markdown text in order: `![alt](url)`, reference images and the `<img>`
+ * tags GitHub writes for pasted screenshots — never those in code, in HTML comments or in
+ * `<details>` (what the rendered text leaves out).
+ */
+export function markdownImages(markdown: string): MarkdownImage[] {
+  const root = parsed(markdown);
+  if (root === undefined) return [];
+  const definitions = new Map<string, string>();
+  const images: MarkdownImage[] = [];
+  let hidden = 0;
+  const visit = (node: Nodes): void => {
+    if (node.type === 'definition') definitions.set(node.identifier.toLowerCase(), node.url);
+    if (node.type === 'html') {
+      const value = node.value.replace(/<!--[\s\S]*?(?:-->|$)/g, '');
+      const opens = value.match(DETAILS_OPEN)?.length ?? 0;
+      if (hidden === 0 && opens === 0) {
+        for (const tag of value.match(IMG_TAG) ?? []) {
+          const src = attribute(tag, 'src');
+          if (src) images.push({ url: src, alt: attribute(tag, 'alt') ?? '' });
+        }
+      }
+      hidden = Math.max(0, hidden + opens - (value.match(DETAILS_CLOSE)?.length ?? 0));
+      return;
+    }
+    if (hidden > 0) return;
+    if (node.type === 'image') images.push({ url: node.url, alt: node.alt ?? '' });
+    if (node.type === 'imageReference') images.push({ url: `\u0000${node.identifier.toLowerCase()}`, alt: node.alt ?? '' });
+    if ('children' in node) for (const child of node.children) visit(child);
+  };
+  visit(root);
+  // Reference images take their URL from a definition, which may come after them.
+  return images.flatMap((image) => {
+    if (!image.url.startsWith('\u0000')) return [image];
+    const url = definitions.get(image.url.slice(1));
+    return url === undefined ? [] : [{ ...image, url }];
+  });
 }

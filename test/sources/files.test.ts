@@ -51,7 +51,7 @@ describe('post file validation', () => {
     ['an empty targets list', 'text: hi\ntargets: []\n', 'posts/p.yml:2:10', /^'targets' is an empty list; add at least 1 item$/],
     ['both text and thread', `text: hi\nthread: [a, b]\ntargets:\n${TARGET}`, 'posts/p.yml:2:9', /^'thread' cannot be combined with 'text'/],
     ['a bad enum value', `text: hi\ntargets:\n${TARGET}mastodon:\n  visibility: friends\n`, 'posts/p.yml:6:15', /^'mastodon\.visibility' is 'friends'; expected one of public, unlisted, private, direct$/],
-    ['media with neither path nor url', `text: hi\nmedia:\n  - alt: A chart\ntargets:\n${TARGET}`, 'posts/p.yml:3:5', /^'media\[0\]': give exactly one of path, url or releaseAsset$/],
+    ['media with neither path nor url', `text: hi\nmedia:\n  - alt: A chart\ntargets:\n${TARGET}`, 'posts/p.yml:3:5', /^'media\[0\]': give exactly one of path, url, releaseAsset or notesImages$/],
     ['a document that is a list', '- text: hi\n', 'posts/p.yml:1:1', /^This file is a list; each YAML document is one post/],
     ['an alias bomb', `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\ntext: hi\ntargets:\n${TARGET}`, 'posts/p.yml:2:8', /uses YAML aliases \(\*name\) that expand to too much data/],
     ['an unknown placeholder, at the placeholder inside a block scalar', `text: |\n  Hello\n  Out now: {{ release.tag_nme }}\ntargets:\n${TARGET}`, 'posts/p.yml:3:12', /^'text': \{\{ release\.tag_nme \}\} is not available in this push event/],

@@ -74,7 +74,8 @@ export const inputCases: BadCase[] = [
   { name: 'an unknown media kind', inputs: { ...LMP, media: '- path: assets/chart.png\n  alt: Chart\n  kind: gif' }, at: { input: 'media' }, fix: /'kind'\) is 'gif'; expected one of image, video/ },
   { name: 'a release asset spelled as in a workflow input (release-asset)', inputs: { ...LMP, media: '- release-asset: screenshot.png\n  alt: Chart' }, at: { input: 'media' }, fix: /has 'release-asset', which is not a field of a media item; did you mean 'releaseAsset'\?/ },
   { name: 'a misspelt input (schedule-at): GitHub only warns, and the post would go out now', inputs: { ...LMP, 'schedule-at': '2099-01-01T09:00:00Z' }, at: { input: 'schedule-at' }, fix: /Input 'schedule-at' is not an input of this action, so nothing reads it; did you mean 'scheduled-at'\?/ },
-  { name: 'a media item with both path and url', inputs: { ...LMP, media: '- path: assets/chart.png\n  url: https://example.com/chart.png\n  alt: Chart' }, at: { input: 'media' }, fix: /give exactly one of path, url or releaseAsset/ },
+  { name: 'notesImages with an alt text of its own', inputs: { ...LMP, media: '- notesImages: true\n  alt: Screenshots' }, at: { input: 'media' }, fix: /notesImages takes each image's alt text from the notes \(!\[what it shows\]\(…\)\); remove 'alt' and 'kind' here/ },
+  { name: 'a media item with both path and url', inputs: { ...LMP, media: '- path: assets/chart.png\n  url: https://example.com/chart.png\n  alt: Chart' }, at: { input: 'media' }, fix: /give exactly one of path, url, releaseAsset or notesImages/ },
   // text
   { name: 'an empty text (whitespace only)', inputs: { ...LMP, text: '  \n  ' }, at: { input: 'text' }, fix: /is empty, but 'platform' and 'account-id' are set .*give the text to post/s },
   { name: "a text over Bluesky's cap", inputs: { ...LMP, text: 'x'.repeat(301) }, at: { input: 'text' }, fix: /is 301 characters, over Bluesky's limit of 300 by 1; shorten it/ },

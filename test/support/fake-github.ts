@@ -40,7 +40,10 @@ export interface FakeGitHubOptions {
 
 export interface FakeAnswer {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, instead of `body`. */
+  raw?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -85,6 +88,12 @@ export class FakeGitHub {
    * an Authorization header (400), as S3 does for a second auth mechanism.
    */
   private readonly assets = new Map<number, Buffer>();
+  /**
+   * Files of the web host (`GITHUB_SERVER_URL`) by path: an attachment
+   * (`/user-attachments/assets/:id`) answers 302 to a signed storage URL, as github.com does;
+   * a repository's raw file answers its bytes.
+   */
+  private readonly webFiles = new Map<string, Buffer>();
   readonly storageRequests: RecordedGitHubRequest[] = [];
   private storage: LoopbackServer | undefined;
   storageUrl = '';
@@ -106,6 +115,18 @@ export class FakeGitHub {
       if (req.headers.accept !== 'application/octet-stream') return { status: 200, body: { id, size: this.assets.get(id)!.length, content_type: 'application/octet-stream' } };
       return { status: 302, headers: { location: `${this.storageUrl}/github-production-release-asset/${id}?X-Amz-Signature=fakesignature` } };
     });
+    this.route('GET', /^\/user-attachments\/assets\/([\w-]+)$/, (_req, m) =>
+      this.webFiles.has(`/user-attachments/assets/${m[1]}`) ? { status: 302, headers: { location: `${this.storageUrl}/github-production-user-asset/${m[1]}?X-Amz-Signature=fakesignature` } } : { status: 404, body: { message: 'Not Found' } },
+    );
+    this.route('GET', new RegExp(`^/${repo}/raw/.+$`), (req) => {
+      const bytes = this.webFiles.get(req.path);
+      return bytes === undefined ? { status: 404, body: { message: 'Not Found' } } : { status: 200, headers: { 'content-type': 'application/octet-stream' }, raw: bytes };
+    });
+  }
+
+  /** Serves `bytes` at `path` of the web host: an attachment through the storage host, anything else directly. */
+  addWebFile(path: string, bytes: Buffer): void {
+    this.webFiles.set(path, bytes);
   }
 
   /** Serves `bytes` as release asset `id`. */
@@ -143,7 +164,7 @@ export class FakeGitHub {
             const recorded: RecordedGitHubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: body.toString('utf8') };
             this.requests.push(recorded);
             const answer = this.intercept?.(recorded) ?? this.answer(recorded);
-            sendAnswer(res, { status: answer.status, headers: answer.headers, body: answer.body === undefined ? '' : JSON.stringify(answer.body) });
+            sendAnswer(res, { status: answer.status, headers: answer.headers, body: answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)) });
           },
           () => undefined, // the client went away before its request was whole: nothing to record or answer
         );
@@ -155,7 +176,8 @@ export class FakeGitHub {
         const recorded: RecordedGitHubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: '' };
         this.storageRequests.push(recorded);
         const id = Number(/^\/github-production-release-asset\/(\d+)\?X-Amz-Signature=/.exec(recorded.path)?.[1]);
-        const bytes = this.assets.get(id);
+        const attachment = /^\/github-production-user-asset\/([\w-]+)\?X-Amz-Signature=/.exec(recorded.path)?.[1];
+        const bytes = attachment !== undefined ? this.webFiles.get(`/user-attachments/assets/${attachment}`) : this.assets.get(id);
         if (recorded.headers.authorization !== undefined) return sendAnswer(res, { status: 400, headers: { 'content-type': 'application/xml' }, body: '<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>' });
         if (bytes === undefined) return sendAnswer(res, { status: 403, headers: { 'content-type': 'application/xml' }, body: '<Error><Code>AccessDenied</Code></Error>' });
         sendAnswer(res, { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes });
@@ -197,7 +219,9 @@ export class FakeGitHub {
 
   private answer(req: RecordedGitHubRequest): FakeAnswer {
     const url = new URL(req.path, this.url);
-    if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
+    // The web host's files (attachments, raw files of a public repository) need no token; the API does.
+    const web = /^\/(?:user-attachments\/|[^/]+\/[^/]+\/raw\/)/.test(url.pathname);
+    if (!web && this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
       return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
     }
     const failure = this.failures.findIndex((f) => f.pattern.test(url.pathname));
