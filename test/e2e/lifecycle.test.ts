@@ -15,8 +15,8 @@ import type { FakeGitHub } from '../support/fake-github.js';
 import type { TempRepo } from '../support/git-repo.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
 import { FakeIssueComments } from '../support/github-comments.js';
-import { deleting, editing, pushTo } from '../support/pushes.js';
-import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, pullRequestEvent, pushEvent, results } from '../support/scenario.js';
+import { deleting, editing, previewPullRequest, pushTo } from '../support/pushes.js';
+import { ACCOUNT, fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, pushEvent, results } from '../support/scenario.js';
 
 const fx = fixtures();
 const { letmepost, repository, github, defer, cleanup } = fx;
@@ -176,13 +176,7 @@ describe('the pull request preview of a retract', () => {
     const file = `text: "Launch day"\ntargets:\n  - platform: bluesky\n    account: bluesky\n  - platform: twitter\n    account: ${ACCOUNT.twitter}\n`;
     const s = await scenario(file, 'retract: "wrong date"\n', { 'letmepost-token': LETMEPOST_TOKEN, 'letmepost-api-url': server.url, 'bluesky-identifier': alice.handle, 'bluesky-app-password': alice.appPassword, 'bluesky-service': pds.url });
     const comments = new FakeIssueComments(s.gh);
-    s.repo.git('checkout', '-q', s.retracted);
-    const preview = await runAction({
-      workspace: s.repo.dir,
-      event: pullRequestEvent(s.added, s.retracted, { number: 12, title: 'Take the launch post back', author: 'maintainer' }),
-      inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN },
-      env: githubEnv(s.gh, s.retracted, 'refs/pull/12/merge', { GITHUB_EVENT_NAME: 'pull_request' }),
-    });
+    const preview = await previewPullRequest(s, s.added, s.retracted, { number: 12, title: 'Take the launch post back' });
     expect(preview.code, log(preview)).toBe(0);
     const body = comments.comments[0]?.body ?? '';
     expect(body).toContain('**Retract:** this post asks to be deleted where it was published; nothing is posted. Reason: `wrong date`.');
@@ -326,16 +320,10 @@ describe('the pull request preview of an edit reads the ledger', () => {
       const first = await pushTo(s, s.base, s.added, inputs);
       expect(first.code, log(first)).toBe(0);
       const comments = new FakeIssueComments(s.gh);
-      s.repo.git('checkout', '-q', s.second);
       const sent = server.requests.length;
       const statusWrites = () => s.gh.requests.filter((r) => r.method === 'POST' && r.path.includes('/statuses/')).length;
       const written = statusWrites();
-      const preview = await runAction({
-        workspace: s.repo.dir,
-        event: pullRequestEvent(s.added, s.second, { number: 14, title: 'Edit the launch post', author: 'maintainer' }),
-        inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN },
-        env: githubEnv(s.gh, s.second, 'refs/pull/14/merge', { GITHUB_EVENT_NAME: 'pull_request' }),
-      });
+      const preview = await previewPullRequest(s, s.added, s.second, { number: 14, title: 'Edit the launch post' });
       expect(preview.code, log(preview)).toBe(0);
       expect(comments.comments[0]?.body ?? '').toMatch(expected);
       expect(preview.summary).toMatch(expected);

@@ -11,7 +11,7 @@ import { runAction, type ActionRun } from '../support/action.js';
 import type { FakeGitHub } from '../support/fake-github.js';
 import { png } from '../support/images.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, log, REPOSITORY } from '../support/scenario.js';
+import { fixtures, GITHUB_TOKEN, githubEnv, log, releaseEvent, REPOSITORY } from '../support/scenario.js';
 
 const { repository, github, cleanup } = fixtures();
 afterAll(cleanup);
@@ -24,17 +24,6 @@ let alice: TestAccount;
 let gh: FakeGitHub;
 let sha: string;
 let workspace: string;
-
-function release(body: string): { name: string; payload: Record<string, unknown> } {
-  return {
-    name: 'release',
-    payload: {
-      action: 'published',
-      release: { tag_name: 'v4.0.0', name: 'widgets 4', html_url: `https://github.com/${REPOSITORY}/releases/tag/v4.0.0`, prerelease: false, draft: false, body, assets: [] },
-      repository: { full_name: REPOSITORY, name: 'posts' },
-    },
-  };
-}
 
 beforeAll(async () => {
   pds = await sharedPds();
@@ -51,7 +40,7 @@ beforeAll(async () => {
 function announce(body: string, media: string, job: string): Promise<ActionRun> {
   return runAction({
     workspace,
-    event: release(body),
+    event: releaseEvent('v4.0.0', 'widgets 4', { body, assets: [] }),
     inputs: {
       text: 'widgets {{ release.tag_name }} is out',
       platform: 'bluesky',

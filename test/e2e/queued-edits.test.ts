@@ -9,9 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeMastodon, type FakeMastodon } from '../support/fake-mastodon.js';
 import { FakeIssueComments } from '../support/github-comments.js';
-import { editing, pushTo, type TwoPushes } from '../support/pushes.js';
-import { runAction } from '../support/action.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, LETMEPOST_TOKEN, letmepostPost, log, postRequests, pullRequestEvent, results } from '../support/scenario.js';
+import { editing, previewPullRequest, pushTo, type TwoPushes } from '../support/pushes.js';
+import { fixtures, LETMEPOST_TOKEN, letmepostPost, log, postRequests, results } from '../support/scenario.js';
 
 const fx = fixtures();
 const { letmepost, cleanup, defer } = fx;
@@ -131,14 +130,8 @@ describe('the pull request preview of a text edit of a queued post', () => {
     const s: TwoPushes = await editing(fx, scheduled('Later'), scheduled('Later, edited', '2099-02-01T09:00:00Z'));
     expect((await pushTo(s, s.base, s.added, inputs)).outputs.status).toBe('queued');
     const comments = new FakeIssueComments(s.gh);
-    s.repo.git('checkout', '-q', s.second);
     const sent = server.requests.length;
-    const preview = await runAction({
-      workspace: s.repo.dir,
-      event: pullRequestEvent(s.added, s.second, { number: 15, title: 'Fix a typo', author: 'maintainer' }),
-      inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN },
-      env: githubEnv(s.gh, s.second, 'refs/pull/15/merge', { GITHUB_EVENT_NAME: 'pull_request' }),
-    });
+    const preview = await previewPullRequest(s, s.added, s.second, { number: 15, title: 'Fix a typo' });
     expect(preview.code, log(preview)).toBe(0);
     const said = /\| ✏️ edit: `replaces the post queued for 2099-01-01T09:00:00\.000Z: cancels it and queues the edited text for 2099-02-01T09:00:00\.000Z` \|/;
     expect(comments.comments[0]?.body ?? '').toMatch(said);

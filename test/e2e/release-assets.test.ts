@@ -10,7 +10,7 @@ import { runAction, type ActionRun } from '../support/action.js';
 import type { FakeGitHub } from '../support/fake-github.js';
 import { png } from '../support/images.js';
 import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, log, REPOSITORY } from '../support/scenario.js';
+import { fixtures, GITHUB_TOKEN, githubEnv, log, releaseEvent, REPOSITORY } from '../support/scenario.js';
 
 const { repository, github, cleanup } = fixtures();
 afterAll(cleanup);
@@ -30,19 +30,10 @@ let gh: FakeGitHub;
 let sha: string;
 let workspace: string;
 
-const payload = {
-  action: 'published',
-  release: {
-    tag_name: 'v3.0.0',
-    name: 'widgets 3',
-    html_url: `https://github.com/${REPOSITORY}/releases/tag/v3.0.0`,
-    prerelease: false,
-    draft: false,
-    body: '',
-    assets: ASSETS.map((a) => ({ id: a.id, name: a.name, label: a.label, size: a.bytes.length, content_type: 'application/octet-stream', url: `https://api.github.com/repos/${REPOSITORY}/releases/assets/${a.id}` })),
-  },
-  repository: { full_name: REPOSITORY, name: 'posts' },
-};
+const release = releaseEvent('v3.0.0', 'widgets 3', {
+  body: '',
+  assets: ASSETS.map((a) => ({ id: a.id, name: a.name, label: a.label, size: a.bytes.length, content_type: 'application/octet-stream', url: `https://api.github.com/repos/${REPOSITORY}/releases/assets/${a.id}` })),
+});
 
 beforeAll(async () => {
   pds = await sharedPds();
@@ -54,7 +45,7 @@ beforeAll(async () => {
   for (const a of ASSETS) gh.addReleaseAsset(a.id, a.bytes);
 });
 
-function announce(media: string, job: string, event: { name: string; payload: Record<string, unknown> } = { name: 'release', payload }, text = 'widgets {{ release.tag_name }} is out'): Promise<ActionRun> {
+function announce(media: string, job: string, event: { name: string; payload: Record<string, unknown> } = release, text = 'widgets {{ release.tag_name }} is out'): Promise<ActionRun> {
   return runAction({
     workspace,
     event,

@@ -6,7 +6,7 @@
 import { runAction, type ActionRun } from './action.js';
 import type { FakeGitHub } from './fake-github.js';
 import type { TempRepo } from './git-repo.js';
-import { GITHUB_TOKEN, githubEnv, pushEvent, type fixtures } from './scenario.js';
+import { GITHUB_TOKEN, githubEnv, pullRequestEvent, pushEvent, type fixtures } from './scenario.js';
 
 export interface TwoPushes {
   repo: TempRepo;
@@ -49,5 +49,16 @@ export function pushTo(s: TwoPushes, before: string, after: string, inputs: Reco
     event: pushEvent(s.repo, before, after),
     inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN, ...inputs },
     env: githubEnv(s.gh, after, 'refs/heads/main', { GITHUB_RUN_ATTEMPT: String(attempt) }),
+  });
+}
+
+/** The preview of a pull request `base..head` (by a maintainer), as a `pull_request` run on it shows it: sends nothing. */
+export function previewPullRequest(s: { repo: TempRepo; gh: FakeGitHub }, base: string, head: string, pr: { number: number; title: string }): Promise<ActionRun> {
+  s.repo.git('checkout', '-q', head);
+  return runAction({
+    workspace: s.repo.dir,
+    event: pullRequestEvent(base, head, { ...pr, author: 'maintainer' }),
+    inputs: { files: 'posts/**/*.yml', 'github-token': GITHUB_TOKEN },
+    env: githubEnv(s.gh, head, `refs/pull/${pr.number}/merge`, { GITHUB_EVENT_NAME: 'pull_request' }),
   });
 }

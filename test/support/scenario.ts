@@ -78,13 +78,13 @@ export function pullRequestEvent(base: string, head: string, pr: { number: numbe
   };
 }
 
-/** A published `release` event. */
-export function releaseEvent(tag: string, name: string): Event {
+/** A published `release` event; `release` adds or overrides fields of the release (its body, its assets). */
+export function releaseEvent(tag: string, name: string, release: Record<string, unknown> = {}): Event {
   return {
     name: 'release',
     payload: {
       action: 'published',
-      release: { tag_name: tag, name, html_url: `https://github.com/${REPOSITORY}/releases/tag/${tag}`, prerelease: false, draft: false },
+      release: { tag_name: tag, name, html_url: `https://github.com/${REPOSITORY}/releases/tag/${tag}`, prerelease: false, draft: false, ...release },
       repository: repositoryPayload,
       sender: { login: 'maintainer' },
     },
