@@ -7,52 +7,33 @@
  * anything is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import type { ActionRun } from '../support/action.js';
 import type { FakeGitHub } from '../support/fake-github.js';
 import { png } from '../support/images.js';
-import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, log, releaseEvent, REPOSITORY } from '../support/scenario.js';
+import type { SharedPds, TestAccount } from '../support/shared-pds.js';
+import { releaseStage, type ReleaseStage } from '../support/release-media.js';
+import { fixtures, log, releaseEvent, REPOSITORY } from '../support/scenario.js';
 
-const { repository, github, cleanup } = fixtures();
-afterAll(cleanup);
+const fx = fixtures();
+afterAll(fx.cleanup);
 
 const DASHBOARD = png(800, 500, { seed: 11 });
 const SETTINGS = png(400, 300, { seed: 12 });
 
+let stage: ReleaseStage;
 let pds: SharedPds;
 let alice: TestAccount;
 let gh: FakeGitHub;
-let sha: string;
-let workspace: string;
 
 beforeAll(async () => {
-  pds = await sharedPds();
-  alice = await pds.createAccount('notesimages');
-  const repo = repository();
-  sha = repo.commitFiles('release', { 'README.md': '# widgets\n' });
-  workspace = repo.dir;
-  gh = await github(repo);
+  stage = await releaseStage(fx, 'notesimages');
+  ({ pds, alice, gh } = stage);
   gh.addWebFile('/user-attachments/assets/5d1c0e2a-0000-4000-8000-000000000001', DASHBOARD);
   gh.addWebFile(`/${REPOSITORY}/raw/main/docs/settings.png`, SETTINGS);
   gh.addWebFile('/user-attachments/assets/5d1c0e2a-0000-4000-8000-000000000002', png(64, 64));
 });
 
-function announce(body: string, media: string, job: string): Promise<ActionRun> {
-  return runAction({
-    workspace,
-    event: releaseEvent('v4.0.0', 'widgets 4', { body, assets: [] }),
-    inputs: {
-      text: 'widgets {{ release.tag_name }} is out',
-      platform: 'bluesky',
-      'bluesky-identifier': alice.handle,
-      'bluesky-app-password': alice.appPassword,
-      'bluesky-service': pds.url,
-      'github-token': GITHUB_TOKEN,
-      media,
-    },
-    env: githubEnv(gh, sha, 'refs/tags/v4.0.0', { GITHUB_JOB: job, GITHUB_SERVER_URL: gh.url }),
-  });
-}
+const announce = (body: string, media: string, job: string): Promise<ActionRun> => stage.announce(releaseEvent('v4.0.0', 'widgets 4', { body, assets: [] }), media, job);
 
 describe('the images of the release notes', () => {
   it('pasted screenshots and repository files are posted in order with their own alt text; badges are not; no credential goes along', async () => {

@@ -6,14 +6,15 @@
  * real PDS with the asset's label as alt text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionRun } from '../support/action.js';
+import type { ActionRun } from '../support/action.js';
 import type { FakeGitHub } from '../support/fake-github.js';
 import { png } from '../support/images.js';
-import { sharedPds, type SharedPds, type TestAccount } from '../support/shared-pds.js';
-import { fixtures, GITHUB_TOKEN, githubEnv, log, releaseEvent, REPOSITORY } from '../support/scenario.js';
+import type { SharedPds, TestAccount } from '../support/shared-pds.js';
+import { releaseStage, type ReleaseStage } from '../support/release-media.js';
+import { fixtures, GITHUB_TOKEN, log, releaseEvent, REPOSITORY } from '../support/scenario.js';
 
-const { repository, github, cleanup } = fixtures();
-afterAll(cleanup);
+const fx = fixtures();
+afterAll(fx.cleanup);
 
 const SCREENSHOT = png(640, 400, { noise: true, seed: 3 });
 const HUGE = png(1800, 1800, { noise: true, seed: 4 });
@@ -24,43 +25,23 @@ const ASSETS = [
   { id: 7004, name: 'notes.txt', label: 'Plain notes', bytes: Buffer.from('not an image\n') },
 ];
 
-let pds: SharedPds;
-let alice: TestAccount;
-let gh: FakeGitHub;
-let sha: string;
-let workspace: string;
-
 const release = releaseEvent('v3.0.0', 'widgets 3', {
   body: '',
   assets: ASSETS.map((a) => ({ id: a.id, name: a.name, label: a.label, size: a.bytes.length, content_type: 'application/octet-stream', url: `https://api.github.com/repos/${REPOSITORY}/releases/assets/${a.id}` })),
 });
 
+let stage: ReleaseStage;
+let pds: SharedPds;
+let alice: TestAccount;
+let gh: FakeGitHub;
+
 beforeAll(async () => {
-  pds = await sharedPds();
-  alice = await pds.createAccount('assets');
-  const repo = repository();
-  sha = repo.commitFiles('release', { 'README.md': '# widgets\n' });
-  workspace = repo.dir;
-  gh = await github(repo);
+  stage = await releaseStage(fx, 'assets');
+  ({ pds, alice, gh } = stage);
   for (const a of ASSETS) gh.addReleaseAsset(a.id, a.bytes);
 });
 
-function announce(media: string, job: string, event: { name: string; payload: Record<string, unknown> } = release, text = 'widgets {{ release.tag_name }} is out'): Promise<ActionRun> {
-  return runAction({
-    workspace,
-    event,
-    inputs: {
-      text,
-      platform: 'bluesky',
-      'bluesky-identifier': alice.handle,
-      'bluesky-app-password': alice.appPassword,
-      'bluesky-service': pds.url,
-      'github-token': GITHUB_TOKEN,
-      media,
-    },
-    env: githubEnv(gh, sha, 'refs/tags/v3.0.0', { GITHUB_JOB: job }),
-  });
-}
+const announce = (media: string, job: string, event: { name: string; payload: Record<string, unknown> } = release, text?: string): Promise<ActionRun> => stage.announce(event, media, job, text);
 
 describe('release assets as images', () => {
   it("an asset served as octet-stream is posted as the image it is, its label the alt text; the token never leaves the API", async () => {
