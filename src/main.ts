@@ -9,6 +9,8 @@ import { publisherSecrets } from './publishers/registry.js';
 import { run } from './run.js';
 import { registerSecret, setSecretMasker } from './secrets.js';
 import { parseInputs } from './settings/settings.js';
+import { loadYaml } from './io/yaml.js';
+import { YAML_INPUTS } from './sources/inline.js';
 
 /** The inputs the workflow gave (`with:`) and the defaults action.yml declares: the runner's INPUT_* variables. */
 function givenInputs(env: NodeJS.ProcessEnv): string[] {
@@ -20,6 +22,7 @@ function givenInputs(env: NodeJS.ProcessEnv): string[] {
 export async function main(): Promise<void> {
   try {
     setSecretMasker(runner.mask);
+    if (YAML_INPUTS.some((name) => runner.input(name) !== '')) await loadYaml();
     const { settings, errors } = parseInputs(runner.input, givenInputs(process.env));
     for (const secret of [...publisherSecrets(settings), settings.githubToken]) registerSecret(secret);
     await run(settings, errors, runContextFromEnv(process.env), { out: runner });

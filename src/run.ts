@@ -11,7 +11,6 @@ import { GitHubRestClient, type GitHubRestOptions } from './io/github-api.js';
 import { commitStatusApi, Ledger } from './ledger/ledger.js';
 import { commitTimes, type AnchorSource } from './plan/anchor.js';
 import { planPost } from './plan/plan.js';
-import { downloadPublicImage } from './plan/notes-images.js';
 import { scheduleLeadProblem } from './plan/preflight.js';
 import type { Platform } from './model/platforms.js';
 import { createPublishers as registryPublishers, credentialErrors, descriptorFor, descriptorOf, PUBLISHERS } from './publishers/registry.js';
@@ -89,7 +88,7 @@ function anchorsFor(run: Run, publishing: boolean): AnchorSource {
 }
 
 /** Media downloaded before sending (a dry run too: it checks them): release assets through the GitHub API with github-token; images of the notes by their public URL, without it. */
-const downloadsFor = (run: Run) => ({ releaseAsset: (id: number, maxBytes: number) => run.github(run.settings.githubToken).releaseAsset(id, maxBytes), image: downloadPublicImage(run.settings.requestTimeoutSeconds * 1000) });
+const downloadsFor = (run: Run) => ({ releaseAsset: (id: number, maxBytes: number) => run.github(run.settings.githubToken).releaseAsset(id, maxBytes), image: async (url: string, maxBytes: number) => (await import('./plan/notes-images.js')).downloadPublicImage(run.settings.requestTimeoutSeconds * 1000)(url, maxBytes) });
 
 async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
   const { settings, ctx } = run;

@@ -6,6 +6,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One real Bluesky PDS for the run, started on first use (test/support/shared-pds.ts).
     globalSetup: ['test/support/pds-global-setup.ts'],
+    setupFiles: ['test/support/load-yaml.ts'],
     // The real PDS and the bundled action run as child processes: give them room,
     // but never so much that a hang goes unnoticed.
     testTimeout: 60_000,

@@ -6,7 +6,6 @@
  * Errors name the `github-token` input and the workflow permissions that fix them; the token
  * itself never appears in any message.
  */
-import { fetchLimited, LimitedFetchError } from './fetch-limited.js';
 import { httpRequest, RedirectRefused, type HttpResponse } from './http.js';
 import { errorMessage } from '../errors.js';
 import { clip } from '../secrets.js';
@@ -272,6 +271,8 @@ export class GitHubRestClient implements GitHubApi, IssueCommentsApi {
       if (!(error instanceof RedirectRefused)) throw new GitHubApiError(0, `${errorMessage(error)}; check that ${this.base.origin} is reachable from the runner`);
       signed = new URL(error.to, error.from);
     }
+    // Loaded here only: most runs download no release asset (start-up, issue 15).
+    const { fetchLimited, LimitedFetchError } = await import('./fetch-limited.js');
     try {
       return (await fetchLimited(signed.toString(), { fetch: this.fetchImpl, timeoutMs, maxBytes, overflow: 'error' })).bytes;
     } catch (error) {

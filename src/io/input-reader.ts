@@ -3,7 +3,7 @@
  * lists, collecting every problem as an InputError that names the input, quotes the value and
  * says what was expected — so one run lists everything to fix.
  */
-import { parse as parseYaml } from 'yaml';
+import { yaml } from './yaml.js';
 import { InputError, quote } from '../errors.js';
 
 export type GetInput = (name: string) => string;
@@ -87,7 +87,7 @@ export class InputReader {
     if (value === undefined) return undefined;
     let parsed: unknown;
     try {
-      parsed = parseYaml(value, { maxAliasCount: 50 });
+      parsed = yaml().parse(value, { maxAliasCount: 50 });
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       if (/alias/i.test(reason)) return this.fail(name, `uses YAML aliases (*name) that expand to too much data (more than 50 copies); write the items out instead, as a list such as:\n${example}`);

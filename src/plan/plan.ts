@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../model/media.js';
 import { PLATFORM_LIMITS } from '../model/platforms.js';
-import { resolveReleaseAssets, type AssetDownloader } from './release-assets.js';
-import { resolveNotesImages, type ImageDownloader } from './notes-images.js';
+import type { AssetDownloader } from './release-assets.js';
+import type { ImageDownloader } from './notes-images.js';
 import { prepareLengths } from '../text/platform-length.js';
 import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
 import type { PostDefinition } from '../model/post.js';
@@ -83,10 +83,11 @@ async function resolveMedia(post: PostDefinition, source: PostSource, opts: Plan
       try {
         const fetched = { payload: opts.ctx.payload, tempDir: join(opts.ctx.tempDir ?? tmpdir(), 'letmepost-fetched-media'), maxBytes: largestMedia(post), provisional: !opts.requireAnchor };
         const none = () => Promise.reject(new Error('nothing downloads media in this run'));
-        if (m.releaseAsset !== undefined) return await resolveReleaseAssets(m.releaseAsset, { ...fetched, download: opts.downloads?.releaseAsset ?? none, ...given });
+        // Loaded only by posts that download media (start-up, issue 15).
+        if (m.releaseAsset !== undefined) return await (await import('./release-assets.js')).resolveReleaseAssets(m.releaseAsset, { ...fetched, download: opts.downloads?.releaseAsset ?? none, ...given });
         if (m.notesImages !== undefined) {
           const limit = m.notesImages === true ? fewestImages(post) : m.notesImages;
-          return await resolveNotesImages({ ...fetched, serverUrl: opts.ctx.serverUrl, repository: opts.ctx.repository, download: opts.downloads?.image ?? none, limit });
+          return await (await import('./notes-images.js')).resolveNotesImages({ ...fetched, serverUrl: opts.ctx.serverUrl, repository: opts.ctx.repository, download: opts.downloads?.image ?? none, limit });
         }
         return [await resolveLocalMedia(m.path!, source.baseDir, opts.ctx.workspace, given)];
       } catch (error) {

@@ -6,6 +6,7 @@
  * a `PostSource` that points problems at file:line:column. Every file is checked and every
  * error is returned together, so one run lists everything to fix.
  */
+import { loadYaml } from '../io/yaml.js';
 import type { RunContext } from '../context.js';
 import { errorMessage, InputError, PostFileError, quote, type FilePosition } from '../errors.js';
 import { GitHubApiError, GitHubRestClient, type CommitRef, type GitHubApi } from '../io/github-api.js';
@@ -113,6 +114,7 @@ function cancelledPosts(removed: ReadonlyArray<{ path: string; text: string | un
 
 /** Which post files this run handles, read, validated and rendered: the one call for file posts. */
 export async function loadPostFiles(input: FilePlanInput): Promise<LoadedPosts> {
+  await loadYaml();
   const { ctx, settings } = input;
   const out: LoadedPosts = { mode: PR_EVENTS.has(ctx.eventName) ? 'preview' : 'publish', files: [], posts: [], errors: [], notes: [], warnings: [] };
   const { globs, errors: globErrors } = compileGlobs(settings.files);

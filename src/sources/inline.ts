@@ -84,6 +84,9 @@ function directChoice(publisher: PublisherChoice): (typeof DIRECT_ACCOUNTS)[numb
   return (DIRECT_ACCOUNTS as readonly string[]).includes(publisher) ? (publisher as (typeof DIRECT_ACCOUNTS)[number]) : undefined;
 }
 
+/** The inputs written in YAML: a run that is given one loads the YAML parser first (io/yaml.ts). */
+export const YAML_INPUTS = ['thread', 'targets', 'media'] as const;
+
 /** Reads the inputs that describe one inline post, or undefined when no `text`/`thread` is given. */
 export function readInlinePost(r: InputReader, publisher: PublisherChoice, hasLetmepostToken: boolean, hasBlueskyLogin: boolean, hasXKeys = false): PostInput | undefined {
   const text = r.text('text');

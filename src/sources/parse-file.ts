@@ -4,7 +4,7 @@
  * is returned at file:line:column, all together. Pure: no I/O.
  */
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { yaml } from '../io/yaml.js';
 import { errorMessage, PostFileError, type FilePosition } from '../errors.js';
 import type { CommitRef } from '../io/github-api.js';
 import { isObject } from '../io/json.js';
@@ -125,6 +125,7 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
   const posts: FilePost[] = [];
   const errors: PostFileError[] = [];
   const ids: ParsedFile['ids'] = [];
+  const { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } = yaml();
   const lines = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, version: '1.2' });
   const at = (offset: number): FilePosition => {
@@ -256,7 +257,7 @@ export function parsePostFile(file: string, text: string, opts: ParseOptions): P
 /** Whether some post of a post file asks to be retracted (`retract: true` or a reason). Unparsable → false. */
 export function asksToRetract(text: string): boolean {
   try {
-    return parseAllDocuments(text, { version: '1.2' }).some((doc) => {
+    return yaml().parseAllDocuments(text, { version: '1.2' }).some((doc) => {
       const value: unknown = doc.errors.length === 0 ? doc.toJS({ maxAliasCount: 50 }) : undefined;
       const retract = isObject(value) ? value.retract : undefined;
       return retract !== undefined && retract !== null && retract !== false;
@@ -270,7 +271,7 @@ export function asksToRetract(text: string): boolean {
 export function postFingerprints(text: string): Set<string> | undefined {
   try {
     const prints = new Set<string>();
-    for (const doc of parseAllDocuments(text, { version: '1.2' })) {
+    for (const doc of yaml().parseAllDocuments(text, { version: '1.2' })) {
       if (doc.errors.length > 0) return undefined;
       const value: unknown = doc.toJS({ maxAliasCount: 50 });
       if (value === null || value === undefined) continue;

@@ -1,5 +1,6 @@
 /** Where a post field is in its YAML file: file:line:column for every problem. */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import type { Document, LineCounter, Node as YamlNode } from 'yaml';
+import { yaml } from '../io/yaml.js';
 import type { FilePosition } from '../errors.js';
 
 
@@ -19,12 +20,13 @@ export class Locator {
   }
 
   private deref(node: unknown): YamlNode | undefined {
-    if (isAlias(node)) return (node.resolve(this.doc) as YamlNode | undefined) ?? undefined;
+    if (yaml().isAlias(node)) return (node.resolve(this.doc) as YamlNode | undefined) ?? undefined;
     return (node ?? undefined) as YamlNode | undefined;
   }
 
   /** The deepest existing node along `path` (the field itself, or its nearest parent), and whether it was found whole. */
   find(path: Path): { node: YamlNode | undefined; key?: YamlNode; found: boolean } {
+    const { isMap, isScalar, isSeq } = yaml();
     let node = this.doc.contents as YamlNode | null | undefined;
     let key: YamlNode | undefined;
     for (const seg of path) {
@@ -57,6 +59,7 @@ export class Locator {
   /** The position of a key inside the mapping at `path` (for unknown fields). */
   keyPosition(path: Path, key: string): FilePosition {
     const { node } = this.find(path);
+    const { isMap, isScalar } = yaml();
     const map = this.deref(node);
     if (isMap(map)) {
       const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
