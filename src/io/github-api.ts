@@ -249,6 +249,17 @@ export class GitHubRestClient implements GitHubApi, IssueCommentsApi {
     return Number.isNaN(ms) ? undefined : ms;
   }
 
+  /** The published release of a tag, as the `release` event carries it; undefined when the tag has none (404). */
+  async releaseByTag(tag: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const res = await this.request<unknown>('GET', this.repoPath(`/releases/tags/${encodeURIComponent(tag)}`));
+      return typeof res.data === 'object' && res.data !== null && !Array.isArray(res.data) ? (res.data as Record<string, unknown>) : undefined;
+    } catch (error) {
+      if (error instanceof GitHubApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
   /**
    * The bytes of a release asset, at most `maxBytes`. The API answers its URL, asked for
    * `application/octet-stream`, with a redirect to a signed download URL on another host (or

@@ -88,4 +88,16 @@ describe('release assets as images', () => {
     expect(run.code).toBe(1);
     expect(log(run)).toMatch(/this run's event has no release; release assets can be posted from a 'release' workflow/);
   });
+
+  it('a workflow_dispatch run on a release tag re-announces that release: its placeholders and assets read with the GitHub API', async () => {
+    // The stage's runs are on refs/tags/v1.0.0; until now that tag had no release (the test above).
+    gh.addRelease({ ...(release.payload.release as Record<string, unknown>), tag_name: 'v1.0.0', name: 'widgets 1.0' });
+    const run = await announce('- releaseAsset: screenshot.png', 'reannounce', { name: 'workflow_dispatch', payload: { inputs: {} } }, '{{ release.name }}, once more: {{ release.tag_name }}');
+    expect(run.code, log(run)).toBe(0);
+    expect(run.stdout).toMatch(/This run is on the tag v1\.0\.0: its release is read with the GitHub API/);
+    const record = await pds.getRecord(run.outputs.uri!);
+    expect(record!.value.text).toBe('widgets 1.0, once more: v1.0.0');
+    expect((record!.value.embed.images as Array<{ alt: string }>).map((i) => i.alt)).toEqual(['The dashboard in dark mode']);
+    expect(gh.requestsTo(/\/releases\/tags\/v1\.0\.0$/).every((r) => r.headers.authorization === `Bearer ${GITHUB_TOKEN}`)).toBe(true);
+  });
 });

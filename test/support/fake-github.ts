@@ -94,6 +94,8 @@ export class FakeGitHub {
    * a repository's raw file answers its bytes.
    */
   private readonly webFiles = new Map<string, Buffer>();
+  /** Published releases by tag: `GET /repos/o/r/releases/tags/:tag`. */
+  private readonly releases = new Map<string, Record<string, unknown>>();
   readonly storageRequests: RecordedGitHubRequest[] = [];
   private storage: LoopbackServer | undefined;
   storageUrl = '';
@@ -115,6 +117,10 @@ export class FakeGitHub {
       if (req.headers.accept !== 'application/octet-stream') return { status: 200, body: { id, size: this.assets.get(id)!.length, content_type: 'application/octet-stream' } };
       return { status: 302, headers: { location: `${this.storageUrl}/github-production-release-asset/${id}?X-Amz-Signature=fakesignature` } };
     });
+    this.route('GET', new RegExp(`^/repos/${repo}/releases/tags/(.+)$`), (_req, m) => {
+      const release = this.releases.get(decodeURIComponent(m[1]!));
+      return release === undefined ? { status: 404, body: { message: 'Not Found' } } : { status: 200, body: release };
+    });
     this.route('GET', /^\/user-attachments\/assets\/([\w-]+)$/, (_req, m) =>
       this.webFiles.has(`/user-attachments/assets/${m[1]}`) ? { status: 302, headers: { location: `${this.storageUrl}/github-production-user-asset/${m[1]}?X-Amz-Signature=fakesignature` } } : { status: 404, body: { message: 'Not Found' } },
     );
@@ -127,6 +133,11 @@ export class FakeGitHub {
   /** Serves `bytes` at `path` of the web host: an attachment through the storage host, anything else directly. */
   addWebFile(path: string, bytes: Buffer): void {
     this.webFiles.set(path, bytes);
+  }
+
+  /** Publishes `release` for its `tag_name`. */
+  addRelease(release: Record<string, unknown> & { tag_name: string }): void {
+    this.releases.set(release.tag_name, release);
   }
 
   /** Serves `bytes` as release asset `id`. */
