@@ -21,7 +21,6 @@ import { previewMarker, renderPreviewComment, syncPreviewComment, type PreviewCo
 import { plannedOperation, renderPreview } from './report/preview.js';
 import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
-import { loadPostFiles } from './sources/files.js';
 import { inlineSource, loadInline, unannouncedRelease } from './sources/inline.js';
 import { inlineIdentityNote } from './plan/keys.js';
 
@@ -108,7 +107,8 @@ async function planInline(run: Run, errors: Problem[]): Promise<Plan> {
 async function planFiles(run: Run, errors: Problem[]): Promise<Plan> {
   const { settings, ctx, out, log } = run;
   const loaded = await out.group('Post files', async () => {
-    const result = await loadPostFiles({ ctx, settings, deadline: run.deadline, api: run.github(settings.githubToken) });
+    // Post files' code (git, globs, YAML positions) is loaded only by runs that read post files.
+    const result = await (await import('./sources/files.js')).loadPostFiles({ ctx, settings, deadline: run.deadline, api: run.github(settings.githubToken) });
     for (const note of result.notes) log.info(note);
     out.info(result.files.length ? `Post files: ${result.files.join(', ')}` : 'No post files to handle in this run.');
     return result;
