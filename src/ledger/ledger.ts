@@ -20,7 +20,7 @@
  * it keeps another tool's or a hand-made status under a ledger context from being taken for a
  * post. A status that fails it is ignored, with a warning.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../io/sha256.js';
 import { errorMessage } from '../errors.js';
 import { GitHubApiError, type GitHubRestClient } from '../io/github-api.js';
 import { blueskyAtUri, blueskyPostUrl } from '../publishers/links.js';
@@ -56,12 +56,12 @@ export function ledgerContext(target: { platform: string; keys: Pick<PlannedTarg
 
 /** The signature of a status: not a secret (the key is in the log), but no other tool's text carries it. */
 function signature(key: string, state: string, text: string): string {
-  return createHash('sha256').update(`letmepost-ledger\0${key}\0${state}\0${text}`).digest('hex').slice(0, 8);
+  return sha256Hex(`letmepost-ledger\0${key}\0${state}\0${text}`).slice(0, 8);
 }
 
 /** A short fingerprint of what a target posts, so a re-run can tell that its text changed. */
 export function contentFingerprint(target: { texts: readonly string[]; firstComment?: string | undefined }): string {
-  return createHash('sha256').update(JSON.stringify([target.texts, target.firstComment ?? null])).digest('hex').slice(0, 6);
+  return sha256Hex(JSON.stringify([target.texts, target.firstComment ?? null])).slice(0, 6);
 }
 
 function signed(key: string, state: LedgerState, text: string): string {

@@ -2,17 +2,16 @@
  * The time of a commit, for publishers that need a stable time per post (Bluesky record
  * keys and createdAt): the same on every re-run, so a re-run writes the same record.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { RunContext } from '../context.js';
-
-const run = promisify(execFile);
 
 /** Commit time (epoch ms) from the local clone, if the commit is there. */
 export async function localCommitTime(workspace: string, sha: string): Promise<number | undefined> {
   if (!/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;
   try {
-    const { stdout } = await run('git', ['-C', workspace, 'show', '-s', '--format=%ct', sha], { timeout: 10_000 });
+    // Loaded here: most runs never ask git (start-up: child_process and its streams cost ~6 ms).
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { stdout } = await promisify(execFile)('git', ['-C', workspace, 'show', '-s', '--format=%ct', sha], { timeout: 10_000 });
     const seconds = Number(stdout.trim());
     return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
   } catch {

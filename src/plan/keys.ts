@@ -5,7 +5,7 @@
  * first comment's, the recovery keys after a replayed transient failure, the keys of the
  * fallback request shape — so publishers use keys and never derive one.
  */
-import { createHash } from 'node:crypto';
+import { sha256Base64Url, sha256Hex } from '../io/sha256.js';
 import type { RunContext } from '../context.js';
 import type { TargetKeys } from '../publishers/types.js';
 
@@ -21,7 +21,7 @@ export interface KeyTarget {
 
 function digest(parts: readonly string[]): string {
   // JSON framing keeps ('ab','c') and ('a','bc') apart.
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
+  return sha256Base64Url(JSON.stringify(parts)).replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
 }
 
 function keyFor(kind: string, platform: string, parts: readonly string[]): string {
@@ -110,6 +110,6 @@ export function targetKeys(base: string, posts: number): TargetKeys {
     firstComment: childKey(base, 'fc'),
     recoveries,
     alternate: Object.fromEntries([base, ...recoveries].map((key) => [key, childKey(key, 'acct')])),
-    ledgerId: createHash('sha256').update(base).digest('hex').slice(0, 12),
+    ledgerId: sha256Hex(base).slice(0, 12),
   };
 }

@@ -5,7 +5,6 @@
  * answer inside a message can never be read by the runner as a workflow command. Markdown
  * for the summary is made safe where it is built (markdown.ts); here it is only scrubbed.
  */
-import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { EOL } from 'node:os';
 import { neutralize, neutralizeLines } from './neutralize.js';
@@ -57,12 +56,23 @@ function annotationProperties(p: AnnotationProps | undefined): Record<string, st
   };
 }
 
+/**
+ * A delimiter in the shape @actions/core gives it (`ghadelimiter_<uuid>`). Not from
+ * node:crypto, whose loading alone costs a run ~10 ms: what keeps a value from ending the
+ * block early is the check below that neither name nor value contains the delimiter, not its
+ * unpredictability.
+ */
+function delimiterId(): string {
+  // A version-4 UUID's layout: 'v' is its variant digit (8 to b), '#' any hex digit.
+  return '########-####-4###-v###-############'.replace(/[#v]/g, (c) => ((c === 'v' ? 8 + Math.random() * 4 : Math.random() * 16) | 0).toString(16));
+}
+
 /** A file command (GITHUB_OUTPUT): `name<<delimiter`, the value, the delimiter. */
 function fileCommand(variable: string, name: string, value: string): void {
   const path = process.env[variable];
   if (!path) throw new Error(`Unable to find environment variable for file command ${variable.replace(/^GITHUB_/, '')}`);
   if (!existsSync(path)) throw new Error(`Missing file at path: ${path}`);
-  const delimiter = `ghadelimiter_${randomUUID()}`;
+  const delimiter = `ghadelimiter_${delimiterId()}`;
   if (name.includes(delimiter) || value.includes(delimiter)) throw new Error(`Unexpected input: a name or value contains the delimiter "${delimiter}"`);
   appendFileSync(path, `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}${EOL}`, { encoding: 'utf8' });
 }

@@ -5,7 +5,7 @@
  * A TID is a 64-bit integer — top bit 0, then 53 bits of microseconds since the UNIX
  * epoch, then a 10-bit clock id — written as 13 characters of base32-sortable.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../io/sha256.js';
 
 const ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
 const TID_PATTERN = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/;
@@ -43,7 +43,7 @@ export function decodeTid(tid: string): { micros: bigint; clockId: number } {
  */
 export function tidFromKey(key: string, timeMs: number): string {
   if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new RangeError(`TID time ${timeMs} ms is not a non-negative whole number of milliseconds`);
-  const hash = createHash('sha256').update(key, 'utf8').digest();
+  const hash = Buffer.from(sha256(key));
   const subMillisecond = hash.readUInt32BE(0) % 1000;
   const clockId = hash.readUInt16BE(4) & 1023;
   return encodeTid(BigInt(timeMs) * 1000n + BigInt(subMillisecond), clockId);
