@@ -15,6 +15,11 @@ export function failure(target: PlannedTarget, status: TargetResult['status'], m
   return [{ label: target.label, publisher: target.publisher, platform: target.platform, status, idempotencyKey: target.idempotencyKey, replayed: false, warnings: [], error: redact(message) }];
 }
 
+/** A publish that threw. Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent. */
+export function publishFailureStatus(error: unknown): TargetResult['status'] {
+  return error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
+}
+
 export interface Delivery {
   results: TargetResult[];
   /** Published or queued without a ledger entry. */
@@ -74,17 +79,24 @@ export async function deliver(publisher: Publisher, target: PlannedTarget, ledge
       const problem = target.problem(['scheduledAt'], `${tooSoon}. No earlier run sent this post: the ledger has no record of it and ${target.publisher} did not replay one`);
       ended = failure(target, 'rejected', problem instanceof PostFileError ? `${problem.location}: ${problem.message}` : problem.message);
     } else {
-      // Unknown: the post may exist. Failed: transient, a re-run retries. Rejected: permanent.
-      const status = error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
-      ended = failure(target, status, errorMessage(error));
+      ended = failure(target, publishFailureStatus(error), errorMessage(error));
     }
     // An unknown outcome keeps the intent; a failure ends it.
     if (ledger.enabled && bounded) await ledger.record(target, ended[0]!);
     return { results: ended, unrecorded: false };
   }
+  return reportAndRecord(target, results, ledger, log);
+}
+
+/**
+ * What a publish wrote, said in the log (`how`: e.g. ' in place of the cancelled post') and
+ * recorded in the ledger under the target; `unrecorded` when the post exists but the ledger
+ * could not record it.
+ */
+export async function reportAndRecord(target: PlannedTarget, results: TargetResult[], ledger: Ledger, log: Log, how = ''): Promise<Delivery> {
   for (const r of results) {
     for (const w of r.warnings) log.warning(`${r.label} → ${r.platform}: ${w}`);
-    log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
+    log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status}${how}${r.replayed ? ' (replayed: already posted by an earlier run)' : ''}${r.url ? ` ${r.url}` : r.uri ? ` ${r.uri}` : ''}`);
   }
   const first = results[0];
   const unrecorded = first !== undefined && ledger.enabled && !(await ledger.record(target, first)) && (first.status === 'published' || first.status === 'queued');

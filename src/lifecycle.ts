@@ -5,12 +5,21 @@
  * recorded so that a re-run does nothing more. Loaded only by runs that have such targets
  * (its own chunk), like the publishers.
  */
-import { failure, type Delivery } from './deliver.js';
+import { failure, publishFailureStatus, reportAndRecord, type Delivery } from './deliver.js';
 import { errorMessage, PublishError } from './errors.js';
 import { contentFingerprint, type Ledger, type Recorded } from './ledger/ledger.js';
 import { replacementKeys } from './plan/keys.js';
 import { descriptorOf } from './publishers/registry.js';
 import type { Log, PlannedTarget, Publisher, RetractOutcome, TargetResult } from './publishers/types.js';
+
+/**
+ * A retract, cancel or reschedule that threw: a transient or unknown outcome is 'failed' (a
+ * re-run asks again: these calls are their own replay), anything else 'rejected'.
+ */
+function operationFailed(target: PlannedTarget, error: unknown, message: string): Delivery {
+  const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
+  return { results: [{ ...failure(target, status, `${message}: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+}
 
 function retractResult(target: PlannedTarget, status: TargetResult['status'], replayed: boolean, warnings: string[], previous?: TargetResult): TargetResult {
   const link = previous ? { ...(previous.uri ? { uri: previous.uri } : {}), ...(previous.url ? { url: previous.url } : {}), ...(previous.id ? { id: previous.id } : {}) } : {};
@@ -48,8 +57,7 @@ export async function retractTarget(publisher: Publisher, target: PlannedTarget,
   try {
     outcome = await publisher.retract(target, previous);
   } catch (error) {
-    const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
-    return { results: [{ ...failure(target, status, `${where}: the retract failed: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+    return operationFailed(target, error, `${where}: the retract failed`);
   }
   for (const deleted of outcome.deleted) log.info(`${where}: retracted${reason}: deleted ${deleted}`);
   if (outcome.deleted.length === 0 && (outcome.refused || previous === undefined)) return keptOrRefused(target, outcome, previous, strict, log);
@@ -94,8 +102,7 @@ async function cancelTarget(publisher: Publisher, target: PlannedTarget, ledger:
     try {
       outcome = await publisher.retract(target, recorded.result);
     } catch (error) {
-      const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
-      return { results: [{ ...failure(target, status, `${where}: the post file was deleted, but cancelling its queued post failed: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+      return operationFailed(target, error, `${where}: the post file was deleted, but cancelling its queued post failed`);
     }
     if (outcome.refused) return kept(`the post file was deleted, but its post was not cancelled: ${outcome.kept ?? 'it is no longer queued'}`, true);
     for (const deleted of outcome.deleted) log.info(`${where}: the post file was deleted: cancelled ${deleted}`);
@@ -148,7 +155,7 @@ async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: L
   }
   const notes: string[] = [];
   const textChanged = recorded.fingerprint !== undefined && recorded.fingerprint !== contentFingerprint(target);
-  const unreplaceable = textChanged ? whyNotReplaced(publisher, target, previous) : undefined;
+  const unreplaceable = textChanged ? whyNotReplaced(target, previous) : undefined;
   if (textChanged && unreplaceable === undefined) return replaceQueued(publisher, target, ledger, log, previous);
   if (textChanged) notes.push(`the text was edited, but ${unreplaceable}`);
   if (target.scheduledAt === undefined) {
@@ -162,8 +169,7 @@ async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: L
     moved = await publisher.reschedule({ ...target, scheduledAt: target.scheduledAt }, previous);
   } catch (error) {
     for (const note of notes) log.info(`${where}: ${note}`);
-    const status = error instanceof PublishError && (error.code === 'failed' || error.retryable || error.outcomeUnknown) ? 'failed' : 'rejected';
-    return { results: [{ ...failure(target, status, `${where}: moving the queued post to ${target.scheduledAt} failed: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
+    return operationFailed(target, error, `${where}: moving the queued post to ${target.scheduledAt} failed`);
   }
   log.info(`${where}: rescheduled from ${previous.scheduledAt ?? 'its time'} to ${moved.scheduledAt ?? target.scheduledAt}`);
   // What the post holds is recorded: its old text when the edit could not change it.
@@ -174,12 +180,12 @@ async function editTarget(publisher: Publisher, target: PlannedTarget, ledger: L
 /**
  * Why an edited text cannot replace the queued post (undefined: it can): the platform cannot
  * cancel it, the edit took the schedule away (an edit never publishes now), or the new time
- * is too close for the platform to queue.
+ * is too close for the platform to queue. The edit and the preview (foreseenOperation) ask it.
  */
-function whyNotReplaced(publisher: Publisher, target: PlannedTarget, previous: TargetResult): string | undefined {
+function whyNotReplaced(target: PlannedTarget, previous: TargetResult): string | undefined {
   const descriptor = descriptorOf(target.publisher);
   const keep = `a queued post keeps the text it was queued with; to change it, delete this file (which cancels the post) and add a new one`;
-  if (descriptor.replacesEditedText !== true || !publisher.retract || previous.id === undefined) return `${keep} (${descriptor.editEffect})`;
+  if (descriptor.replacesEditedText !== true || previous.id === undefined) return `${keep} (${descriptor.editEffect})`;
   if (target.scheduledAt === undefined) return `the schedule was removed too, and an edit never publishes now: ${keep}`;
   if (Date.parse(target.scheduledAt) - Date.now() < descriptor.minScheduleLeadMs) return `the new time ${target.scheduledAt} is too close for ${target.publisher} to queue a post in its place: ${keep}`;
   return undefined;
@@ -196,15 +202,12 @@ function whyNotReplaced(publisher: Publisher, target: PlannedTarget, previous: T
  */
 async function replaceQueued(publisher: Publisher, target: PlannedTarget, ledger: Ledger, log: Log, previous: TargetResult): Promise<Delivery> {
   const where = `${target.label} → ${target.platform}`;
-  const failed = (error: unknown, what: string): Delivery => {
-    const status = error instanceof PublishError && error.outcomeUnknown ? 'unknown' : error instanceof PublishError && (error.code === 'failed' || error.retryable) ? 'failed' : 'rejected';
-    return { results: [{ ...failure(target, status, `${where}: ${what}: ${errorMessage(error)}`)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
-  };
   let outcome: RetractOutcome;
   try {
+    // A descriptor that replaces edited text belongs to a publisher that cancels (retract).
     outcome = await publisher.retract!(target, previous);
   } catch (error) {
-    return failed(error, 'the text was edited, but cancelling the queued post to replace it failed (nothing was replaced; a re-run tries again)');
+    return operationFailed(target, error, `${where}: the text was edited, but cancelling the queued post to replace it failed (nothing was replaced; a re-run tries again)`);
   }
   if (outcome.refused) {
     log.warning(`${where}: the text was edited, but the queued post could not be replaced: ${outcome.kept ?? 'it is no longer queued'}`);
@@ -217,12 +220,10 @@ async function replaceQueued(publisher: Publisher, target: PlannedTarget, ledger
   try {
     results = (await publisher.publish({ ...target, idempotencyKey: keys.base, keys, operation: { kind: 'publish' } })).map((r) => ({ ...r, targetKey: target.idempotencyKey }));
   } catch (error) {
-    return failed(error, 'the queued post was cancelled to replace it with the edited text, but queueing the edited post failed (a re-run queues it)');
+    const message = `${where}: the queued post was cancelled to replace it with the edited text, but queueing the edited post failed (a re-run queues it): ${errorMessage(error)}`;
+    return { results: [{ ...failure(target, publishFailureStatus(error), message)[0]!, targetKey: target.idempotencyKey }], unrecorded: false };
   }
-  const first = results[0];
-  for (const r of results) log.info(`${r.label} → ${r.platform}${r.part ? ` (${r.part})` : ''}: ${r.status} in place of the cancelled post${r.scheduledAt ? ` for ${r.scheduledAt}` : ''}${r.replayed ? ' (replayed: queued by an earlier run)' : ''}${r.url ? ` ${r.url}` : ''}`);
-  const unrecorded = first !== undefined && ledger.enabled && !(await ledger.record(target, first)) && (first.status === 'published' || first.status === 'queued');
-  return { results, unrecorded };
+  return reportAndRecord(target, results, ledger, log, ` in place of the cancelled post${results[0]?.scheduledAt ? ` for ${results[0].scheduledAt}` : ''}`);
 }
 
 /**
@@ -243,7 +244,7 @@ export function foreseenOperation(target: PlannedTarget, recorded: Recorded): st
     if (kind !== 'edit') return `cancels the post queued for ${result.scheduledAt ?? 'later'}`;
     const moves = target.scheduledAt !== undefined && result.scheduledAt !== undefined && Date.parse(target.scheduledAt) !== Date.parse(result.scheduledAt);
     const textChanged = recorded.fingerprint !== undefined && recorded.fingerprint !== contentFingerprint(target);
-    if (textChanged && result.id !== undefined && target.scheduledAt !== undefined && descriptor.replacesEditedText === true) {
+    if (textChanged && whyNotReplaced(target, result) === undefined) {
       return `replaces the post queued for ${result.scheduledAt ?? 'later'}: cancels it and queues the edited text for ${target.scheduledAt}`;
     }
     const textNote = textChanged ? '; the text edit is not applied (a queued post keeps its text)' : '';

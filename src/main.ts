@@ -1,7 +1,6 @@
 /**
  * The entry point, and the only place that touches the process: it reads the inputs and the
- * environment (the event, and — for a run started by hand on a release's tag — that release),
- * registers the secrets with the runner, and hands the rest to run.ts.
+ * environment, registers the secrets with the runner, and hands the rest to run.ts.
  */
 import { runContextFromEnv } from './context.js';
 import { errorMessage } from './errors.js';
@@ -12,8 +11,6 @@ import { registerSecret, setSecretMasker } from './secrets.js';
 import { parseInputs } from './settings/settings.js';
 import { loadYaml } from './io/yaml.js';
 import { YAML_INPUTS } from './sources/inline.js';
-import { withReleaseOfTag } from './sources/tag-release.js';
-import { GitHubRestClient } from './io/github-api.js';
 
 /** The inputs the workflow gave (`with:`) and the defaults action.yml declares: the runner's INPUT_* variables. */
 function givenInputs(env: NodeJS.ProcessEnv): string[] {
@@ -28,10 +25,7 @@ export async function main(): Promise<void> {
     if (YAML_INPUTS.some((name) => runner.input(name) !== '')) await loadYaml();
     const { settings, errors } = parseInputs(runner.input, givenInputs(process.env));
     for (const secret of [...publisherSecrets(settings), settings.githubToken]) registerSecret(secret);
-    // After the secrets are registered: the release's text is untrusted, and is logged.
-    const given = runContextFromEnv(process.env);
-    const api = new GitHubRestClient({ apiUrl: given.apiUrl, repository: given.repository, deadline: Date.now() + settings.timeoutSeconds * 1000, ...(settings.githubToken ? { token: settings.githubToken } : {}) });
-    await run(settings, errors, await withReleaseOfTag(given, api, runner), { out: runner });
+    await run(settings, errors, runContextFromEnv(process.env), { out: runner });
   } catch (error) {
     runner.failed(`letmepost-action stopped unexpectedly: ${errorMessage(error)}`);
   }

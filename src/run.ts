@@ -17,12 +17,13 @@ import { createPublishers as registryPublishers, credentialErrors, descriptorFor
 import type { Log, PlannedTarget, Publisher, PublisherKind, TargetResult } from './publishers/types.js';
 import { mdCode } from './report/markdown.js';
 import { buildOutputs, summaryTable } from './report/outputs.js';
-import { previewMarker, renderPreviewComment, syncPreviewComment, type PreviewContent } from './report/pr-comment.js';
+import { commentPreview, type PreviewContent } from './report/pr-comment.js';
 import { plannedOperation, renderPreview } from './report/preview.js';
 import type { AnnotationProps } from './report/runner-output.js';
 import type { Settings } from './settings/settings.js';
 import { inlineSource, loadInline, unannouncedRelease } from './sources/inline.js';
 import { inlineIdentityNote } from './plan/keys.js';
+import { withReleaseOfTag } from './sources/tag-release.js';
 
 /** Independent targets are published concurrently, but not all at once. */
 const CONCURRENCY = 4;
@@ -263,34 +264,10 @@ async function foresee(run: Run, targets: PlannedTarget[]): Promise<Map<PlannedT
   return foreseen;
 }
 
-function pullRequestNumber(payload: Record<string, unknown>): number | undefined {
-  const pr = payload.pull_request as { number?: unknown } | undefined;
-  const n = pr?.number ?? payload.number;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
-/**
- * On a pull request, the preview in one comment too, where reviewers look; `content`
- * undefined: nothing to preview (an earlier comment is marked resolved). It never fails the
- * step: without a token that may comment (a fork's is read-only) the job summary is the
- * preview, with one notice that says why.
- */
-async function previewComment(run: Run, content: PreviewContent | undefined): Promise<void> {
-  const { settings, ctx, out } = run;
-  const pr = pullRequestNumber(ctx.payload);
-  if (!settings.previewComment || pr === undefined) return;
-  const fallback = (why: string) => out.notice(`The preview is in the job summary only: ${why}.`);
-  if (!settings.githubToken) return fallback("there is no 'github-token' to comment on the pull request with");
-  const head = (ctx.payload.pull_request as { head?: { repo?: { full_name?: unknown } | null } } | undefined)?.head?.repo?.full_name;
-  if (typeof head === 'string' && head !== ctx.repository) return fallback(`this pull request comes from the fork ${head}, whose token can only read, so it cannot comment`);
-  const marker = previewMarker(ctx);
-  const runUrl = `${ctx.serverUrl}/${ctx.repository}/actions/runs/${ctx.runId}`;
-  try {
-    const outcome = await syncPreviewComment(run.github(settings.githubToken), pr, marker, content && renderPreviewComment(marker, { ...content, runUrl }));
-    if (outcome.action !== 'none') run.log.info(`The preview comment on pull request #${pr}: ${outcome.action}${outcome.url ? ` (${outcome.url})` : ''}`);
-  } catch (error) {
-    fallback(`the comment on pull request #${pr} could not be written: ${errorMessage(error)}`);
-  }
+/** On a pull request, the preview in one comment too (report/pr-comment.ts); `content` undefined: nothing to preview. */
+function previewComment(run: Run, content: PreviewContent | undefined): Promise<void> {
+  const { settings, out, log } = run;
+  return commentPreview(run.ctx, { enabled: settings.previewComment, ...(settings.githubToken ? { token: settings.githubToken } : {}), api: (token) => run.github(token), info: (m) => log.info(m), notice: (m) => out.notice(m) }, content);
 }
 
 function publisherEnv(run: Run) {
@@ -330,11 +307,14 @@ export async function run(settings: Settings, inputErrors: InputError[], ctx: Ru
   }
 }
 
-async function runAction(settings: Settings, inputErrors: InputError[], ctx: RunContext, deps: RunDeps): Promise<void> {
+async function runAction(settings: Settings, inputErrors: InputError[], given: RunContext, deps: RunDeps): Promise<void> {
   const { out } = deps;
   const started = (deps.now ?? Date.now)();
   const deadline = started + settings.timeoutSeconds * 1000;
   const makeClient = deps.github ?? ((opts: GitHubRestOptions) => new GitHubRestClient(opts));
+  const github = (token?: string) => makeClient({ apiUrl: given.apiUrl, repository: given.repository, deadline, ...(token ? { token } : {}) });
+  // A run started by hand on a release's tag announces that release (sources/tag-release.ts).
+  const ctx = await withReleaseOfTag(given, github(settings.githubToken), out);
   const run: Run = {
     settings,
     ctx,
@@ -342,7 +322,7 @@ async function runAction(settings: Settings, inputErrors: InputError[], ctx: Run
     log: { info: (m) => out.info(m), warning: (m) => out.warning(m), debug: (m) => out.debug(m) },
     started,
     deadline,
-    github: (token) => makeClient({ apiUrl: ctx.apiUrl, repository: ctx.repository, deadline, ...(token ? { token } : {}) }),
+    github,
     createPublishers: deps.createPublishers ?? registryPublishers,
   };
   out.debug(`Context: repository=${ctx.repository} sha=${ctx.sha} workflow=${ctx.workflow} job=${ctx.job} step=${ctx.step} event=${ctx.eventName} run=${ctx.runId}#${ctx.runAttempt}`);

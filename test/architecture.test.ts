@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/action.js';
+import { YAML_INPUTS } from '../src/sources/inline.js';
 
 const SRC = join(REPO_ROOT, 'src');
 
@@ -120,6 +121,13 @@ describe('the shape of the source', () => {
     // of a queued post's replacement, which depend on the post the ledger holds.
     expect(hits.filter((h) => !h.startsWith('plan/plan.ts:') && !/^lifecycle\.ts:\d+$/.test(h))).toEqual([]);
     expect(hits.filter((h) => h.startsWith('lifecycle.ts:'))).toHaveLength(1);
+  });
+
+  it('every input read as YAML is one main.ts loads the YAML parser for (YAML_INPUTS)', () => {
+    // The parser is loaded only for those inputs (io/yaml.ts); one read without it would stop the run.
+    const read = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\.yamlList\('([a-z-]+)'/g)].map((m) => m[1]!));
+    expect(read.length).toBeGreaterThan(0);
+    expect([...new Set(read)].sort()).toEqual([...YAML_INPUTS].sort());
   });
 
   it('no source file is over 400 lines', () => {

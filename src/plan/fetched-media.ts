@@ -8,6 +8,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageDimensions, mediaKindOf, MediaPathError, sniffMimeType, type MediaKind, type ResolvedMedia } from '../model/media.js';
 
+/** Where and how much a post may download before sending: what release assets and notes images share. */
+export interface DownloadContext {
+  /** The event payload (the release, or the pull request). */
+  payload: Record<string, unknown>;
+  /** Where downloads are written (RUNNER_TEMP, else the OS temporary directory). */
+  tempDir: string;
+  /** The largest file any of the post's platforms takes: nothing bigger is downloaded. */
+  maxBytes: number;
+  /** Not publishing (a preview or a dry run of another event): a missing release is shown, not refused. */
+  provisional: boolean;
+}
+
 export interface FetchedMedia {
   /** For the preview: `release asset 'screenshot.png'`. */
   name: string;

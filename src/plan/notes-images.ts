@@ -9,24 +9,18 @@
 import { mkdir } from 'node:fs/promises';
 import { fetchLimited, LimitedFetchError } from '../io/fetch-limited.js';
 import { MediaPathError, type ResolvedMedia } from '../model/media.js';
-import { safeFileName, storeFetchedMedia } from './fetched-media.js';
+import { safeFileName, storeFetchedMedia, type DownloadContext } from './fetched-media.js';
 
 /** Downloads a public image (at most `maxBytes`), without any credential. */
 export type ImageDownloader = (url: string, maxBytes: number) => Promise<Buffer>;
 
-export interface NotesImagesOptions {
-  /** The event payload: its `release.body`, else its `pull_request.body`. */
-  payload: Record<string, unknown>;
+export interface NotesImagesOptions extends DownloadContext {
   /** This GitHub (`GITHUB_SERVER_URL`) and repository (`owner/name`): whose images are taken. */
   serverUrl: string;
   repository: string;
   download: ImageDownloader;
-  tempDir: string;
-  maxBytes: number;
   /** At most this many images, in the order of the notes. */
   limit: number;
-  /** Not publishing (a preview or a dry run of another event): missing notes are shown, not refused. */
-  provisional: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { MediaPathError, remoteMedia, resolveLocalMedia, type ResolvedMedia } from '../model/media.js';
 import { PLATFORM_LIMITS } from '../model/platforms.js';
 import type { AssetDownloader } from './release-assets.js';
+import type { DownloadContext } from './fetched-media.js';
 import type { ImageDownloader } from './notes-images.js';
 import { prepareLengths } from '../text/platform-length.js';
 import { optionsFor, parseScheduledAt, preflight, unusedOptionProblems, type Problem } from './preflight.js';
@@ -81,15 +82,14 @@ async function resolveMedia(post: PostDefinition, source: PostSource, opts: Plan
       const given = { ...(m.alt !== undefined ? { alt: m.alt } : {}), ...(m.kind !== undefined ? { kind: m.kind } : {}) };
       if (m.url !== undefined) return [remoteMedia(m.url, given)];
       try {
-        const fetched = { payload: opts.ctx.payload, tempDir: join(opts.ctx.tempDir ?? tmpdir(), 'letmepost-fetched-media'), maxBytes: largestMedia(post), provisional: !opts.requireAnchor };
+        if (m.path !== undefined) return [await resolveLocalMedia(m.path, source.baseDir, opts.ctx.workspace, given)];
+        const fetched: DownloadContext = { payload: opts.ctx.payload, tempDir: join(opts.ctx.tempDir ?? tmpdir(), 'letmepost-fetched-media'), maxBytes: largestMedia(post), provisional: !opts.requireAnchor };
         const none = () => Promise.reject(new Error('nothing downloads media in this run'));
         // Loaded only by posts that download media (start-up, issue 15).
         if (m.releaseAsset !== undefined) return await (await import('./release-assets.js')).resolveReleaseAssets(m.releaseAsset, { ...fetched, download: opts.downloads?.releaseAsset ?? none, ...given });
-        if (m.notesImages !== undefined) {
-          const limit = m.notesImages === true ? fewestImages(post) : m.notesImages;
-          return await (await import('./notes-images.js')).resolveNotesImages({ ...fetched, serverUrl: opts.ctx.serverUrl, repository: opts.ctx.repository, download: opts.downloads?.image ?? none, limit });
-        }
-        return [await resolveLocalMedia(m.path!, source.baseDir, opts.ctx.workspace, given)];
+        // The schema allows exactly one source: what is left is notesImages.
+        const limit = m.notesImages === true || m.notesImages === undefined ? fewestImages(post) : m.notesImages;
+        return await (await import('./notes-images.js')).resolveNotesImages({ ...fetched, serverUrl: opts.ctx.serverUrl, repository: opts.ctx.repository, download: opts.downloads?.image ?? none, limit });
       } catch (error) {
         if (!(error instanceof MediaPathError)) throw error;
         errors.push(source.error(['media', i, m.releaseAsset !== undefined ? 'releaseAsset' : m.notesImages !== undefined ? 'notesImages' : 'path'], error.message));

@@ -8,7 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { MediaPathError, type MediaKind, type ResolvedMedia } from '../model/media.js';
-import { safeFileName, storeFetchedMedia } from './fetched-media.js';
+import { safeFileName, storeFetchedMedia, type DownloadContext } from './fetched-media.js';
 
 export interface ReleaseAssetInfo {
   id: number;
@@ -20,16 +20,8 @@ export interface ReleaseAssetInfo {
 /** Downloads a release asset's bytes (at most `maxBytes`): the GitHub API behind `github-token`. */
 export type AssetDownloader = (id: number, maxBytes: number) => Promise<Buffer>;
 
-export interface ReleaseAssetOptions {
-  /** The event payload: its `release.assets`. */
-  payload: Record<string, unknown>;
+export interface ReleaseAssetOptions extends DownloadContext {
   download: AssetDownloader;
-  /** Where downloads are written (RUNNER_TEMP, else the OS temporary directory). */
-  tempDir: string;
-  /** The largest file any of the post's platforms takes: no bigger asset is downloaded. */
-  maxBytes: number;
-  /** Not publishing (a preview or a dry run of another event): a missing release is shown, not refused. */
-  provisional: boolean;
   alt?: string;
   kind?: MediaKind;
 }

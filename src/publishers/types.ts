@@ -208,7 +208,7 @@ export interface PublisherDescriptor<S = unknown> {
   readonly retractEffect: { readonly deletesPublished: boolean; readonly text: string };
   /** What an edit of a post file does to its queued post, for the preview (a published post never changes). */
   readonly editEffect: string;
-  /** A text edit of a queued post cancels it and queues the edited post in its place (the platform cancels queued posts but never changes their text). */
+  /** A text edit of a queued post cancels it (the publisher's `retract`) and queues the edited post in its place: the platform cancels queued posts but never changes their text. */
   readonly replacesEditedText?: boolean;
   /** Its own checks of a post for one target (who it serves, media, options). */
   checks(input: PreflightInput): FieldProblem[];

@@ -3,6 +3,8 @@
  * hidden marker and updated in place on every push, never a second one. When the pull request
  * no longer adds post files, the comment says so instead of showing stale posts.
  */
+import type { RunContext } from '../context.js';
+import { errorMessage } from '../errors.js';
 import type { IssueComment, IssueCommentsApi } from '../io/github-api.js';
 import type { PlannedTarget } from '../publishers/types.js';
 import { mdCode } from './markdown.js';
@@ -95,4 +97,43 @@ export async function syncPreviewComment(api: IssueCommentsApi, issue: number, m
   }
   const created = await api.createIssueComment(issue, body);
   return { action: 'created', ...(created.url ? { url: created.url } : {}) };
+}
+
+function pullRequestNumber(payload: Record<string, unknown>): number | undefined {
+  const pr = payload.pull_request as { number?: unknown } | undefined;
+  const n = pr?.number ?? payload.number;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export interface PreviewCommentOptions {
+  /** The `preview-comment` input. */
+  enabled: boolean;
+  /** `github-token`, if any. */
+  token?: string;
+  api: (token: string) => IssueCommentsApi;
+  info(message: string): void;
+  notice(message: string): void;
+}
+
+/**
+ * On a pull request, the preview in one comment too, where reviewers look; `content`
+ * undefined: nothing to preview (an earlier comment is marked resolved). It never fails the
+ * step: without a token that may comment (a fork's is read-only) the job summary is the
+ * preview, with one notice that says why.
+ */
+export async function commentPreview(ctx: Pick<RunContext, 'payload' | 'repository' | 'serverUrl' | 'runId' | 'workflow' | 'job' | 'step'>, opts: PreviewCommentOptions, content: PreviewContent | undefined): Promise<void> {
+  const pr = pullRequestNumber(ctx.payload);
+  if (!opts.enabled || pr === undefined) return;
+  const fallback = (why: string) => opts.notice(`The preview is in the job summary only: ${why}.`);
+  if (!opts.token) return fallback("there is no 'github-token' to comment on the pull request with");
+  const head = (ctx.payload.pull_request as { head?: { repo?: { full_name?: unknown } | null } } | undefined)?.head?.repo?.full_name;
+  if (typeof head === 'string' && head !== ctx.repository) return fallback(`this pull request comes from the fork ${head}, whose token can only read, so it cannot comment`);
+  const marker = previewMarker(ctx);
+  const runUrl = `${ctx.serverUrl}/${ctx.repository}/actions/runs/${ctx.runId}`;
+  try {
+    const outcome = await syncPreviewComment(opts.api(opts.token), pr, marker, content && renderPreviewComment(marker, { ...content, runUrl }));
+    if (outcome.action !== 'none') opts.info(`The preview comment on pull request #${pr}: ${outcome.action}${outcome.url ? ` (${outcome.url})` : ''}`);
+  } catch (error) {
+    fallback(`the comment on pull request #${pr} could not be written: ${errorMessage(error)}`);
+  }
 }
